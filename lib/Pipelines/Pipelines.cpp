@@ -1,0 +1,107 @@
+//===- Pipelines.cpp - attune's named compilation phases ----------------===//
+//
+// Upstream passes are named by their textual pipeline names: those are the
+// stable interface across MLIR releases (the C++ factory names are not).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Pipelines.h"
+
+#include "passes/Conversion/Passes.h"
+#include "passes/Transforms/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/ErrorHandling.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+bool mlir::attn::parsePhase(const std::string &s, Phase &phase) {
+  if (s == "import")
+    phase = Phase::Import;
+  else if (s == "raise")
+    phase = Phase::Raise;
+  else if (s == "linalg")
+    phase = Phase::Linalg;
+  else if (s == "llvm")
+    phase = Phase::Llvm;
+  else
+    return false;
+  return true;
+}
+
+static void addText(OpPassManager &pm, StringRef pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm)))
+    llvm::report_fatal_error(llvm::Twine("attune: bad built-in pipeline: ") +
+                             pipeline);
+}
+
+void mlir::attn::buildPipeline(OpPassManager &pm,
+                               const PipelineOptions &options, Phase last) {
+  pm.addPass(createOnnxInferShapesPass());
+  pm.addPass(createCanonicalizerPass());
+  if (last == Phase::Import)
+    return;
+
+  AttnRaisePassOptions raise;
+  raise.fusedOnly = !options.raise;
+  raise.report = options.report;
+  pm.addPass(createAttnRaisePass(raise));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (last == Phase::Raise)
+    return;
+
+  pm.addPass(createConvertAttnToLinalgPass());
+  pm.addPass(createConvertOnnxToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (last == Phase::Linalg)
+    return;
+
+  addText(pm, "one-shot-bufferize{bufferize-function-boundaries "
+              "function-boundary-type-conversion=identity-layout-map}");
+  addText(pm, "buffer-results-to-out-params{hoist-static-allocs}");
+  addText(pm, "buffer-deallocation-pipeline");
+  addText(pm, "func.func(convert-linalg-to-loops)");
+  addText(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf");
+  addText(pm, "convert-math-to-llvm,convert-math-to-libm");
+  addText(pm, "convert-arith-to-llvm,convert-cf-to-llvm,"
+              "finalize-memref-to-llvm,convert-func-to-llvm,"
+              "convert-ub-to-llvm,reconcile-unrealized-casts");
+}
+
+namespace {
+struct CliOptions : public PassPipelineOptions<CliOptions> {
+  Option<bool> raise{*this, "raise",
+                     llvm::cl::desc("Raise decomposed attention subgraphs"),
+                     llvm::cl::init(true)};
+  Option<bool> report{*this, "report",
+                      llvm::cl::desc("Remark per raised attention site"),
+                      llvm::cl::init(false)};
+};
+
+void registerPhase(StringRef name, StringRef desc, Phase phase) {
+  PassPipelineRegistration<CliOptions>(
+      name, desc, [phase](OpPassManager &pm, const CliOptions &o) {
+        PipelineOptions opts;
+        opts.raise = o.raise;
+        opts.report = o.report;
+        buildPipeline(pm, opts, phase);
+      });
+}
+} // namespace
+
+void mlir::attn::registerPipelines() {
+  registerPhase("attune-import-pipeline",
+                "Imported ONNX graph to static shapes with folded constants",
+                Phase::Import);
+  registerPhase("attune-raise-pipeline",
+                "Import phase, then raise attention to attn ops", Phase::Raise);
+  registerPhase("attune-linalg-pipeline",
+                "Raise phase, then lower everything to linalg on tensors",
+                Phase::Linalg);
+  registerPhase("attune-cpu-pipeline",
+                "Full CPU lowering to the LLVM dialect", Phase::Llvm);
+}

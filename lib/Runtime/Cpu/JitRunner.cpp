@@ -1,0 +1,1 @@
+// JitRunner.cpp (skeleton)

@@ -1,0 +1,1 @@
+// Npy.cpp (skeleton)

@@ -1,0 +1,1 @@
+// Elementwise.cpp - ONNX op handlers (skeleton)

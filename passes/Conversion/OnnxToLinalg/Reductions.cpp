@@ -1,0 +1,1 @@
+// Reductions.cpp - ONNX op handlers (skeleton)

@@ -1,0 +1,1 @@
+// Tensors.cpp - ONNX op handlers (skeleton)

@@ -1,0 +1,43 @@
+//===- Passes.td - attune conversions ----------------------*- tablegen -*-===//
+
+#ifndef ATTUNE_CONVERSION_PASSES_TD
+#define ATTUNE_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertAttnToLinalgPass
+    : Pass<"convert-attn-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower attn ops through their reference decomposition";
+  let description = [{
+    Replaces every op implementing `ReferenceDecompositionOpInterface` by its
+    decomposition into linalg/tensor/arith/math on tensors.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+def ConvertOnnxToLinalgPass
+    : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower onnx.node ops to linalg/tensor/arith/math on tensors";
+  let description = [{
+    One small handler per ONNX op type (keyed by name and opset). Every node
+    must have static shapes (run `onnx-infer-shapes` first); a node without a
+    handler is an error that names it.
+
+    ```mlir
+    // before
+    %y = onnx.node "Relu" v14 (%x) : (tensor<4xf32>) -> tensor<4xf32>
+    // after
+    %e = tensor.empty() : tensor<4xf32>
+    %y = linalg.generic ... { arith.maximumf ... }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+#endif // ATTUNE_CONVERSION_PASSES_TD

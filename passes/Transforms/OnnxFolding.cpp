@@ -1,0 +1,1 @@
+// OnnxFolding.cpp - constant evaluation of small ONNX subgraphs (skeleton)

@@ -1,0 +1,1 @@
+// RaiseFusedAttention.cpp - fused ONNX attention nodes to attn.sdpa (skeleton)
