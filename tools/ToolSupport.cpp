@@ -5,6 +5,7 @@
 #include "passes/Transforms/Passes.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
@@ -12,6 +13,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstring>
 #include <memory>
 
 using namespace mlir;
@@ -24,6 +26,8 @@ llvm::cl::list<std::string> *dims;
 llvm::cl::opt<int64_t> *defaultDim;
 llvm::cl::opt<int64_t> *defaultBatch;
 } // namespace
+
+llvm::cl::OptionCategory &tools::importCategory() { return importCat; }
 
 void tools::registerImportCLOptions() {
   static llvm::cl::list<std::string> shapesOpt(
@@ -87,6 +91,26 @@ OwningOpRef<ModuleOp> tools::importOnnx(MLIRContext &ctx,
   onnx::ImportOptions options;
   if (!getImportOptions(options))
     return nullptr;
+  return importOnnx(ctx, path, options, inferShapes);
+}
+
+OwningOpRef<ModuleOp> tools::importOnnx(MLIRContext &ctx,
+                                        const std::string &path,
+                                        const onnx::ImportOptions &options,
+                                        bool inferShapes) {
+  // Import errors read "model.onnx: error: node 'x' (Op, opset N): ...".
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() != DiagnosticSeverity::Error &&
+        d.getSeverity() != DiagnosticSeverity::Warning)
+      return failure(); // remarks go to the enclosing handler
+    llvm::errs() << path << ": "
+                 << (d.getSeverity() == DiagnosticSeverity::Error ? "error: "
+                                                                   : "warning: ")
+                 << d.str() << "\n";
+    for (Diagnostic &n : d.getNotes())
+      llvm::errs() << "  note: " << n.str() << "\n";
+    return success();
+  });
   OwningOpRef<ModuleOp> module = onnx::importOnnxFile(&ctx, path, options);
   if (!module)
     return nullptr;
@@ -110,5 +134,9 @@ tools::importToBytecode(MLIRContext &ctx, const std::string &path,
   llvm::raw_string_ostream os(bytes);
   if (failed(writeBytecodeToFile(*module, os)))
     return nullptr;
-  return llvm::MemoryBuffer::getMemBufferCopy(bytes, path);
+  // Bytecode sections (resource blobs) require an aligned buffer.
+  auto buf = llvm::WritableMemoryBuffer::getNewUninitMemBuffer(
+      bytes.size(), path, llvm::Align(64));
+  std::memcpy(buf->getBufferStart(), bytes.data(), bytes.size());
+  return buf;
 }

@@ -6,6 +6,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <memory>
@@ -14,6 +15,8 @@
 namespace mlir::attn::tools {
 /// Registers --input-shape, --dim, --default-dim, --default-batch.
 void registerImportCLOptions();
+/// Their option category (for --help filtering).
+llvm::cl::OptionCategory &importCategory();
 /// Import options from those flags; false (with a message on stderr) on a
 /// malformed flag.
 bool getImportOptions(onnx::ImportOptions &options);
@@ -21,6 +24,9 @@ bool isOnnxFile(const std::string &path);
 /// Imports an ONNX file; with `inferShapes`, also runs onnx-infer-shapes and
 /// canonicalize. Diagnostics go to stderr; returns null on failure.
 OwningOpRef<ModuleOp> importOnnx(MLIRContext &ctx, const std::string &path,
+                                 bool inferShapes);
+OwningOpRef<ModuleOp> importOnnx(MLIRContext &ctx, const std::string &path,
+                                 const onnx::ImportOptions &options,
                                  bool inferShapes);
 /// Same, serialized as MLIR bytecode for MlirOptMain.
 std::unique_ptr<llvm::MemoryBuffer>

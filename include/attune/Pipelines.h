@@ -33,9 +33,15 @@ enum class Phase { Import, Raise, Linalg, Llvm };
 /// Parses "import|raise|linalg|llvm".
 bool parsePhase(const std::string &s, Phase &phase);
 
+/// Adds the passes of one phase (which expect the output of the phase before).
+void buildPhase(OpPassManager &pm, const PipelineOptions &options, Phase phase);
+
 /// Adds the passes from the imported module up to and including `last`.
 void buildPipeline(OpPassManager &pm, const PipelineOptions &options,
                    Phase last);
+
+/// The phase's name ("import", ...).
+const char *phaseName(Phase phase);
 
 /// Registers `attune-import-pipeline`, `attune-raise-pipeline`,
 /// `attune-linalg-pipeline`, `attune-cpu-pipeline`.

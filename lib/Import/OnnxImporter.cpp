@@ -128,11 +128,17 @@ Importer::inputType(const ::onnx::ValueInfoProto &vi) {
     return failure();
   SmallVector<int64_t> shape;
   auto it = options.inputShapes.find(vi.name());
-  if (it != options.inputShapes.end()) {
-    shape.assign(it->second.begin(), it->second.end());
+  std::vector<int64_t> provided;
+  bool haveShape = it != options.inputShapes.end();
+  if (haveShape)
+    provided = it->second;
+  else if (options.shapeFor)
+    haveShape = options.shapeFor(vi.name(), provided);
+  if (haveShape) {
+    shape.assign(provided.begin(), provided.end());
     if (tt.has_shape() &&
         tt.shape().dim_size() != static_cast<int>(shape.size())) {
-      error(fileLoc) << what << ": --input-shape gives rank " << shape.size()
+      error(fileLoc) << what << ": the given shape has rank " << shape.size()
                      << " but the model declares rank "
                      << tt.shape().dim_size();
       return failure();
@@ -141,7 +147,7 @@ Importer::inputType(const ::onnx::ValueInfoProto &vi) {
       for (int i = 0; i < tt.shape().dim_size(); ++i) {
         const auto &d = tt.shape().dim(i);
         if (d.has_dim_value() && d.dim_value() != shape[i]) {
-          error(fileLoc) << what << ": --input-shape sets dimension " << i
+          error(fileLoc) << what << ": the given shape sets dimension " << i
                          << " to " << shape[i] << " but the model fixes it to "
                          << d.dim_value();
           return failure();
@@ -466,9 +472,8 @@ OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model) {
     func.setArgAttr(i, "onnx.name", b.getStringAttr(name));
     values[name] = entry->getArgument(i);
   }
-  for (const auto &vi : g.output())
-    func.setResultAttr(&vi - &*g.output().begin(), "onnx.name",
-                       b.getStringAttr(vi.name()));
+  for (int i = 0; i < g.output_size(); ++i)
+    func.setResultAttr(i, "onnx.name", b.getStringAttr(g.output(i).name()));
   b.setInsertionPointToStart(entry);
 
   for (const auto &t : g.initializer()) {

@@ -15,6 +15,7 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +34,10 @@ struct ImportOptions {
   /// Float initializers with more elements than this become resource blobs
   /// (no textual copy, one binary copy); smaller ones are inline constants.
   int64_t inlineElementLimit = 4096;
+  /// Optional: the shape of a graph input known from elsewhere (for example
+  /// the .npy file the user gave for it). Consulted after `inputShapes`.
+  std::function<bool(const std::string &name, std::vector<int64_t> &shape)>
+      shapeFor;
 };
 
 /// Imports `path` (`.onnx` binary or `.onnxtext`). Errors are reported through

@@ -37,39 +37,64 @@ static void addText(OpPassManager &pm, StringRef pipeline) {
                              pipeline);
 }
 
+const char *mlir::attn::phaseName(Phase phase) {
+  switch (phase) {
+  case Phase::Import:
+    return "import";
+  case Phase::Raise:
+    return "raise";
+  case Phase::Linalg:
+    return "linalg";
+  case Phase::Llvm:
+    return "llvm";
+  }
+  return "?";
+}
+
+void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
+                            Phase phase) {
+  switch (phase) {
+  case Phase::Import:
+    pm.addPass(createOnnxInferShapesPass());
+    pm.addPass(createCanonicalizerPass());
+    return;
+  case Phase::Raise: {
+    AttnRaisePassOptions raise;
+    raise.fusedOnly = !options.raise;
+    raise.report = options.report;
+    pm.addPass(createAttnRaisePass(raise));
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    return;
+  }
+  case Phase::Linalg:
+    pm.addPass(createConvertAttnToLinalgPass());
+    pm.addPass(createConvertOnnxToLinalgPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    return;
+  case Phase::Llvm:
+    addText(pm, "one-shot-bufferize{bufferize-function-boundaries "
+                "function-boundary-type-conversion=identity-layout-map}");
+    addText(pm, "buffer-results-to-out-params{hoist-static-allocs}");
+    addText(pm, "buffer-deallocation-pipeline");
+    addText(pm, "func.func(convert-linalg-to-loops)");
+    addText(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf");
+    addText(pm, "convert-math-to-llvm,convert-math-to-libm");
+    addText(pm, "convert-arith-to-llvm,convert-cf-to-llvm,"
+                "finalize-memref-to-llvm,convert-func-to-llvm,"
+                "convert-ub-to-llvm,reconcile-unrealized-casts");
+    return;
+  }
+}
+
 void mlir::attn::buildPipeline(OpPassManager &pm,
                                const PipelineOptions &options, Phase last) {
-  pm.addPass(createOnnxInferShapesPass());
-  pm.addPass(createCanonicalizerPass());
-  if (last == Phase::Import)
-    return;
-
-  AttnRaisePassOptions raise;
-  raise.fusedOnly = !options.raise;
-  raise.report = options.report;
-  pm.addPass(createAttnRaisePass(raise));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  if (last == Phase::Raise)
-    return;
-
-  pm.addPass(createConvertAttnToLinalgPass());
-  pm.addPass(createConvertOnnxToLinalgPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  if (last == Phase::Linalg)
-    return;
-
-  addText(pm, "one-shot-bufferize{bufferize-function-boundaries "
-              "function-boundary-type-conversion=identity-layout-map}");
-  addText(pm, "buffer-results-to-out-params{hoist-static-allocs}");
-  addText(pm, "buffer-deallocation-pipeline");
-  addText(pm, "func.func(convert-linalg-to-loops)");
-  addText(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf");
-  addText(pm, "convert-math-to-llvm,convert-math-to-libm");
-  addText(pm, "convert-arith-to-llvm,convert-cf-to-llvm,"
-              "finalize-memref-to-llvm,convert-func-to-llvm,"
-              "convert-ub-to-llvm,reconcile-unrealized-casts");
+  for (Phase p : {Phase::Import, Phase::Raise, Phase::Linalg, Phase::Llvm}) {
+    buildPhase(pm, options, p);
+    if (p == last)
+      return;
+  }
 }
 
 namespace {

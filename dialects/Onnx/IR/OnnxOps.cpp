@@ -14,6 +14,22 @@ using namespace mlir::attn::onnx;
 
 #include "dialects/Onnx/IR/OnnxDialect.cpp.inc"
 
+/// The opset prints as one token, `v13`.
+static ParseResult parseOpset(OpAsmParser &parser, IntegerAttr &opset) {
+  StringRef word;
+  SMLoc loc = parser.getCurrentLocation();
+  int64_t v;
+  if (parser.parseKeyword(&word) || !word.consume_front("v") ||
+      word.getAsInteger(10, v))
+    return parser.emitError(loc, "expected the opset as 'v<N>', e.g. v17");
+  opset = parser.getBuilder().getI64IntegerAttr(v);
+  return success();
+}
+
+static void printOpset(OpAsmPrinter &p, Operation *, IntegerAttr opset) {
+  p << "v" << opset.getInt();
+}
+
 void OnnxDialect::initialize() {
   addOperations<
 #define GET_OP_LIST

@@ -37,7 +37,7 @@ def Onnx_NodeOp : Onnx_Op<"node", [Pure]> {
                        Variadic<AnyType>:$inputs);
   let results = (outs Variadic<AnyType>:$outputs);
   let assemblyFormat = [{
-    $name `v` $opset `(` $inputs `)` attr-dict `:` functional-type($inputs, results)
+    $name custom<Opset>($opset) ` ` `(` $inputs `)` attr-dict `:` functional-type($inputs, results)
   }];
   let extraClassDeclaration = [{
     /// The op type without its domain ("FusedMatMul").
