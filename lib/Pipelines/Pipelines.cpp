@@ -76,7 +76,7 @@ void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
   case Phase::Llvm:
     addText(pm, "one-shot-bufferize{bufferize-function-boundaries "
                 "function-boundary-type-conversion=identity-layout-map}");
-    addText(pm, "buffer-results-to-out-params{hoist-static-allocs}");
+    addText(pm, "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}");
     addText(pm, "buffer-deallocation-pipeline");
     addText(pm, "func.func(convert-linalg-to-loops)");
     addText(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf");

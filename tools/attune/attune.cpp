@@ -14,6 +14,7 @@
 #include "tools/ToolSupport.h"
 #include "tools/attune/Inputs.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -247,6 +248,15 @@ int runCommand() {
     return 1;
   }
 
+  // ONNX names live on in the signature; LLVM translation has no use for
+  // them (and warns about unknown parameter attributes).
+  if (auto main = module->lookupSymbol<func::FuncOp>("main")) {
+    for (unsigned i = 0; i < main.getNumArguments(); ++i)
+      main.removeArgAttr(i, "onnx.name");
+    for (unsigned i = 0; i < main.getNumResults(); ++i)
+      main.removeResultAttr(i, StringAttr::get(&ctx, "onnx.name"));
+  }
+
   auto t1 = std::chrono::steady_clock::now();
   {
     PassManager pm(&ctx);
@@ -366,6 +376,7 @@ int main(int argc, char **argv) {
   }
   StringRef command = argv[1];
   tools::registerImportCLOptions();
+  attn::registerAllPasses();
   std::string toolName = ("attune " + command).str();
   std::vector<char *> args = {const_cast<char *>(toolName.c_str())};
   for (int i = 2; i < argc; ++i)
