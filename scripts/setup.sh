@@ -25,7 +25,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   /usr/bin/python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy, onnx, onnxruntime, lit" 2>/dev/null; then
+if ! .venv/bin/python -c "import numpy, onnx, onnxruntime" 2>/dev/null; then
   echo "setup: installing Python test dependencies into .venv"
   .venv/bin/pip install -q --disable-pip-version-check -r test/python/requirements.txt
 fi
