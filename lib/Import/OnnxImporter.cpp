@@ -616,11 +616,15 @@ bool mlir::attn::onnx::parseShapeOption(const std::string &spec,
   StringRef(spec).split(items, ',', -1, false);
   for (StringRef item : items) {
     auto [name, value] = item.split('=');
-    if (name.empty() || value.empty()) {
+    if (name.empty() || !item.contains('=')) {
       err = "expected NAME=DIMS, got '" + item.str() + "'";
       return false;
     }
-    std::vector<int64_t> dims;
+    std::vector<int64_t> dims; // "NAME=" is a scalar
+    if (value.empty()) {
+      options.inputShapes[name.str()] = dims;
+      continue;
+    }
     SmallVector<StringRef> parts;
     value.split(parts, 'x', -1, true);
     for (StringRef p : parts) {

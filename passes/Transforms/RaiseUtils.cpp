@@ -128,6 +128,12 @@ Value NodeBuilder::splat(RankedTensorType type, double value) {
 Value NodeBuilder::reshape(Value x, ArrayRef<int64_t> shape) {
   if (shapeOf(x) == shape)
     return x;
+  // Reshaping a constant (typically a mask) stays a constant, so that the
+  // sdpa canonicalizer can still recognize an exactly causal mask.
+  DenseElementsAttr cst;
+  if (matchPattern(x, m_Constant(&cst)))
+    return arith::ConstantOp::create(b, loc, cst.reshape(llvm::cast<ShapedType>(
+                                                 withShape(x, shape))));
   return node("Reshape", opset, {x, i64Const(shape)}, withShape(x, shape))
       .getResult(0);
 }

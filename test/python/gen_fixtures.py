@@ -178,6 +178,11 @@ def torch_fixtures(outdir, torch_dir, only):
                                      name.encode())))
             entry = dict(src, model=rel, source="torch")
             entry.pop("input_gen", None)
+            try:
+                entry["checker"] = check(model)
+            except onnx.checker.ValidationError as e:
+                failed.append((name, f"onnx.checker: {e}"))
+                continue
             entry["opset"] = {o.domain or "ai.onnx": o.version
                               for o in model.opset_import}
             err = write_fixture(outdir, name, os.path.join(outdir, rel),

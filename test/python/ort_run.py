@@ -79,7 +79,9 @@ def make_session(model, level, threads):
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = level
-    opts.log_severity_level = 3
+    # Errors are reported once by the caller, not by ORT's own logger.
+    ort.set_default_logger_severity(4)
+    opts.log_severity_level = 4
     if threads:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1

@@ -26,15 +26,16 @@ HandlerResult unaryFloat(OpBuilder &b, NodeOp op, ScalarFn fn,
   SmallVector<Value> ins = {input(op, 0)};
   ins.append(extra.begin(), extra.end());
   FloatType ct = computeType(ft);
-  Value r = buildElementwise(
-      b, op.getLoc(), ins, outType,
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value x = castScalar(nb, nl, a[0], ct);
-        // Extra operands (biases) are added before the function.
-        for (Value e : a.drop_front())
-          x = arith::AddFOp::create(nb, nl, x, castScalar(nb, nl, e, ct));
-        return castScalar(nb, nl, fn(nb, nl, x), ft);
-      });
+  Value r = buildElementwise(b, op.getLoc(), ins, outType,
+                             [&](OpBuilder &nb, Location nl, ValueRange a) {
+                               Value x = castScalar(nb, nl, a[0], ct);
+                               // Extra operands (biases) are added before the
+                               // function.
+                               for (Value e : a.drop_front())
+                                 x = arith::AddFOp::create(
+                                     nb, nl, x, castScalar(nb, nl, e, ct));
+                               return castScalar(nb, nl, fn(nb, nl, x), ft);
+                             });
   return SmallVector<Value>{r};
 }
 
@@ -42,8 +43,7 @@ Value cst(OpBuilder &b, Location l, Value like, double v) {
   return scalarConst(b, l, like.getType(), v);
 }
 
-template <typename OpTy>
-HandlerResult mathUnary(OpBuilder &b, NodeOp op) {
+template <typename OpTy> HandlerResult mathUnary(OpBuilder &b, NodeOp op) {
   return unaryFloat(b, op, [](OpBuilder &nb, Location nl, Value x) -> Value {
     return OpTy::create(nb, nl, x);
   });
@@ -52,7 +52,8 @@ HandlerResult mathUnary(OpBuilder &b, NodeOp op) {
 Value sigmoid(OpBuilder &b, Location l, Value x) {
   Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
   return arith::DivFOp::create(
-      b, l, cst(b, l, x, 1.0), arith::AddFOp::create(b, l, cst(b, l, x, 1.0), e));
+      b, l, cst(b, l, x, 1.0),
+      arith::AddFOp::create(b, l, cst(b, l, x, 1.0), e));
 }
 
 Value geluErf(OpBuilder &b, Location l, Value x) {
@@ -67,8 +68,8 @@ Value geluTanh(OpBuilder &b, Location l, Value x) {
   Value x3 = arith::MulFOp::create(b, l, arith::MulFOp::create(b, l, x, x), x);
   Value inner = arith::AddFOp::create(
       b, l, x, arith::MulFOp::create(b, l, x3, cst(b, l, x, 0.044715)));
-  inner = arith::MulFOp::create(b, l, inner,
-                                cst(b, l, x, std::sqrt(2.0 / M_PI)));
+  inner =
+      arith::MulFOp::create(b, l, inner, cst(b, l, x, std::sqrt(2.0 / M_PI)));
   Value t = arith::AddFOp::create(b, l, math::TanhOp::create(b, l, inner),
                                   cst(b, l, x, 1.0));
   Value hx = arith::MulFOp::create(b, l, x, cst(b, l, x, 0.5));
@@ -94,8 +95,7 @@ HandlerResult lowerBiasGelu(OpBuilder &b, NodeOp op, ScalarFn fn) {
 }
 
 /// Ops that also accept integers: Neg, Abs, Relu, Sign.
-template <int Kind>
-HandlerResult signedUnary(OpBuilder &b, NodeOp op) {
+template <int Kind> HandlerResult signedUnary(OpBuilder &b, NodeOp op) {
   RankedTensorType outType = resultType(op);
   Type et = outType.getElementType();
   if (isa<FloatType>(et))
@@ -109,12 +109,11 @@ HandlerResult signedUnary(OpBuilder &b, NodeOp op) {
       case 2:
         return arith::MaximumFOp::create(nb, nl, x, zero);
       default: {
-        Value pos = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
-                                          x, zero);
-        Value neg = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT,
-                                          x, zero);
-        Value s = arith::SelectOp::create(nb, nl, neg, cst(nb, nl, x, -1.0),
-                                          x);
+        Value pos =
+            arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, x, zero);
+        Value neg =
+            arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, x, zero);
+        Value s = arith::SelectOp::create(nb, nl, neg, cst(nb, nl, x, -1.0), x);
         return arith::SelectOp::create(nb, nl, pos, cst(nb, nl, x, 1.0), s);
       }
       }
@@ -133,10 +132,10 @@ HandlerResult signedUnary(OpBuilder &b, NodeOp op) {
         case 2:
           return arith::MaxSIOp::create(nb, nl, x, zero);
         default: {
-          Value pos = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt,
-                                            x, zero);
-          Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt,
-                                            x, zero);
+          Value pos =
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt, x, zero);
+          Value neg =
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, x, zero);
           Value s =
               arith::SelectOp::create(nb, nl, neg, cst(nb, nl, x, -1), zero);
           return arith::SelectOp::create(nb, nl, pos, cst(nb, nl, x, 1), s);
@@ -157,8 +156,7 @@ HandlerResult floatPredicate(OpBuilder &b, NodeOp op, bool isNan) {
       [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
         Value x = a[0];
         if (isNan)
-          return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNO, x,
-                                       x);
+          return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNO, x, x);
         Value r = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, x,
                                         cst(nb, nl, x, INFINITY));
         Value n = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, x,
@@ -178,8 +176,9 @@ HandlerResult lowerDropout(OpBuilder &b, NodeOp op) {
   SmallVector<Value> out = {input(op, 0)};
   if (op.getOutputs().size() > 1 && !op.getOutputs()[1].use_empty()) {
     RankedTensorType mt = resultType(op, 1);
-    out.push_back(filledTensor(
-        b, op.getLoc(), mt, scalarConst(b, op.getLoc(), mt.getElementType(), 1)));
+    out.push_back(
+        filledTensor(b, op.getLoc(), mt,
+                     scalarConst(b, op.getLoc(), mt.getElementType(), 1)));
   }
   return out;
 }

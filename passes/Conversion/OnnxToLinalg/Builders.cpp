@@ -25,8 +25,7 @@ RankedTensorType mlir::attn::onnx_to_linalg::tensorType(Value v) {
   return dyn_cast<RankedTensorType>(v.getType());
 }
 
-RankedTensorType mlir::attn::onnx_to_linalg::resultType(NodeOp op,
-                                                        unsigned i) {
+RankedTensorType mlir::attn::onnx_to_linalg::resultType(NodeOp op, unsigned i) {
   return dyn_cast<RankedTensorType>(op.getOutputs()[i].getType());
 }
 
@@ -74,8 +73,8 @@ Value mlir::attn::onnx_to_linalg::scalarConst(OpBuilder &b, Location loc,
                                      b.getIntegerAttr(t, v != 0 ? 1 : 0));
   if (t.isIndex())
     return arith::ConstantIndexOp::create(b, loc, static_cast<int64_t>(v));
-  return arith::ConstantOp::create(b, loc, t,
-                                   b.getIntegerAttr(t, static_cast<int64_t>(v)));
+  return arith::ConstantOp::create(
+      b, loc, t, b.getIntegerAttr(t, static_cast<int64_t>(v)));
 }
 
 Value mlir::attn::onnx_to_linalg::filledTensor(OpBuilder &b, Location loc,
@@ -161,8 +160,8 @@ Value mlir::attn::onnx_to_linalg::castScalar(OpBuilder &b, Location loc,
   return arith::TruncIOp::create(b, loc, to, v);
 }
 
-Value mlir::attn::onnx_to_linalg::reshapeTo(OpBuilder &b, Location loc,
-                                            Value v, RankedTensorType to) {
+Value mlir::attn::onnx_to_linalg::reshapeTo(OpBuilder &b, Location loc, Value v,
+                                            RankedTensorType to) {
   auto from = tensorType(v);
   if (from.getShape() == to.getShape())
     return v;
@@ -173,16 +172,16 @@ Value mlir::attn::onnx_to_linalg::reshapeTo(OpBuilder &b, Location loc,
     return tensor::ExpandShapeOp::create(b, loc, to, v,
                                          ArrayRef<ReassociationIndices>{});
   if (from.getRank() > to.getRank()) {
-    if (auto re = getReassociationIndicesForCollapse(from.getShape(),
-                                                     to.getShape()))
+    if (auto re =
+            getReassociationIndicesForCollapse(from.getShape(), to.getShape()))
       return tensor::CollapseShapeOp::create(b, loc, to, v, *re);
   } else if (from.getRank() < to.getRank()) {
     if (auto re =
             getReassociationIndicesForCollapse(to.getShape(), from.getShape()))
       return tensor::ExpandShapeOp::create(b, loc, to, v, *re);
   }
-  auto flatType = RankedTensorType::get({from.getNumElements()},
-                                        from.getElementType());
+  auto flatType =
+      RankedTensorType::get({from.getNumElements()}, from.getElementType());
   Value flat = reshapeTo(b, loc, v, flatType);
   return reshapeTo(b, loc, flat, to);
 }
@@ -197,8 +196,8 @@ AffineMap mlir::attn::onnx_to_linalg::keptDimsMap(MLIRContext *ctx,
 }
 
 Value mlir::attn::onnx_to_linalg::buildReduction(
-    OpBuilder &b, Location loc, Value in, ArrayRef<bool> reduced,
-    Type accType, Value init,
+    OpBuilder &b, Location loc, Value in, ArrayRef<bool> reduced, Type accType,
+    Value init,
     function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
   auto it = tensorType(in);
   MLIRContext *ctx = b.getContext();
@@ -232,8 +231,7 @@ Value mlir::attn::onnx_to_linalg::buildIndexGeneric(
   return linalg::GenericOp::create(
              b, loc, outType, ValueRange{},
              ValueRange{emptyTensor(b, loc, outType)},
-             {AffineMap::getMultiDimIdentityMap(outType.getRank(), ctx)},
-             iters,
+             {AffineMap::getMultiDimIdentityMap(outType.getRank(), ctx)}, iters,
              [&](OpBuilder &nb, Location nl, ValueRange) {
                SmallVector<Value> idx;
                for (int64_t d = 0; d < outType.getRank(); ++d)

@@ -18,8 +18,7 @@ namespace {
 using FloatFn = Value (*)(OpBuilder &, Location, Value, Value);
 using IntFn = Value (*)(OpBuilder &, Location, Value, Value);
 
-template <typename OpTy>
-Value mk(OpBuilder &b, Location l, Value x, Value y) {
+template <typename OpTy> Value mk(OpBuilder &b, Location l, Value x, Value y) {
   return OpTy::create(b, l, x, y);
 }
 
@@ -35,21 +34,21 @@ HandlerResult foldArith(OpBuilder &b, NodeOp op, ValueRange ins, FloatFn ffn,
   auto ft = dyn_cast<FloatType>(et);
   if ((ft && !ffn) || (!ft && !ifn))
     return fail(op, "unsupported element type");
-  Value r = buildElementwise(
-      b, op.getLoc(), ins, outType, [&](OpBuilder &nb, Location nl,
-                                        ValueRange a) {
-        if (!ft) {
-          Value acc = a[0];
-          for (Value x : a.drop_front())
-            acc = ifn(nb, nl, acc, x);
-          return acc;
-        }
-        FloatType ct = computeType(ft);
-        Value acc = castScalar(nb, nl, a[0], ct);
-        for (Value x : a.drop_front())
-          acc = ffn(nb, nl, acc, castScalar(nb, nl, x, ct));
-        return castScalar(nb, nl, acc, ft);
-      });
+  Value r =
+      buildElementwise(b, op.getLoc(), ins, outType,
+                       [&](OpBuilder &nb, Location nl, ValueRange a) {
+                         if (!ft) {
+                           Value acc = a[0];
+                           for (Value x : a.drop_front())
+                             acc = ifn(nb, nl, acc, x);
+                           return acc;
+                         }
+                         FloatType ct = computeType(ft);
+                         Value acc = castScalar(nb, nl, a[0], ct);
+                         for (Value x : a.drop_front())
+                           acc = ffn(nb, nl, acc, castScalar(nb, nl, x, ct));
+                         return castScalar(nb, nl, acc, ft);
+                       });
   return SmallVector<Value>{r};
 }
 
@@ -102,8 +101,8 @@ HandlerResult lowerPow(OpBuilder &b, NodeOp op) {
         else if (special && *e == 2.0)
           p = arith::MulFOp::create(nb, nl, v, v);
         else if (special && *e == 3.0)
-          p = arith::MulFOp::create(nb, nl,
-                                    arith::MulFOp::create(nb, nl, v, v), v);
+          p = arith::MulFOp::create(nb, nl, arith::MulFOp::create(nb, nl, v, v),
+                                    v);
         else if (special)
           p = math::SqrtOp::create(nb, nl, v);
         else
@@ -120,23 +119,22 @@ HandlerResult lowerCompare(OpBuilder &b, NodeOp op) {
   Type et = tensorType(input(op, 0)).getElementType();
   if (tensorType(input(op, 1)).getElementType() != et)
     return fail(op, "expected inputs of the same element type");
-  Value r = buildElementwise(
-      b, op.getLoc(), op.getInputs(), resultType(op),
-      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-        if (isa<FloatType>(et))
-          return arith::CmpFOp::create(nb, nl, FP, a[0], a[1]);
-        return arith::CmpIOp::create(nb, nl, IP, a[0], a[1]);
-      });
+  Value r =
+      buildElementwise(b, op.getLoc(), op.getInputs(), resultType(op),
+                       [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                         if (isa<FloatType>(et))
+                           return arith::CmpFOp::create(nb, nl, FP, a[0], a[1]);
+                         return arith::CmpIOp::create(nb, nl, IP, a[0], a[1]);
+                       });
   return SmallVector<Value>{r};
 }
 
-template <typename OpTy>
-HandlerResult lowerLogic(OpBuilder &b, NodeOp op) {
-  Value r = buildElementwise(b, op.getLoc(), op.getInputs(), resultType(op),
-                             [&](OpBuilder &nb, Location nl, ValueRange a) {
-                               return OpTy::create(nb, nl, a[0], a[1])
-                                   .getResult();
-                             });
+template <typename OpTy> HandlerResult lowerLogic(OpBuilder &b, NodeOp op) {
+  Value r =
+      buildElementwise(b, op.getLoc(), op.getInputs(), resultType(op),
+                       [&](OpBuilder &nb, Location nl, ValueRange a) {
+                         return OpTy::create(nb, nl, a[0], a[1]).getResult();
+                       });
   return SmallVector<Value>{r};
 }
 
@@ -230,14 +228,14 @@ HandlerResult lowerMean(OpBuilder &b, NodeOp op) {
     return sum;
   auto ft = cast<FloatType>(resultType(op).getElementType());
   double n = op.getInputs().size();
-  Value r = buildElementwise(
-      b, op.getLoc(), {(*sum)[0]}, resultType(op),
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        FloatType ct = computeType(ft);
-        Value v = arith::DivFOp::create(nb, nl, castScalar(nb, nl, a[0], ct),
-                                        scalarConst(nb, nl, ct, n));
-        return castScalar(nb, nl, v, ft);
-      });
+  Value r = buildElementwise(b, op.getLoc(), {(*sum)[0]}, resultType(op),
+                             [&](OpBuilder &nb, Location nl, ValueRange a) {
+                               FloatType ct = computeType(ft);
+                               Value v = arith::DivFOp::create(
+                                   nb, nl, castScalar(nb, nl, a[0], ct),
+                                   scalarConst(nb, nl, ct, n));
+                               return castScalar(nb, nl, v, ft);
+                             });
   return SmallVector<Value>{r};
 }
 } // namespace

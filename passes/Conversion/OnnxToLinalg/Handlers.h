@@ -58,8 +58,7 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 // Builders
 //===----------------------------------------------------------------------===//
 
-using BodyFn =
-    function_ref<Value(OpBuilder &b, Location loc, ValueRange args)>;
+using BodyFn = function_ref<Value(OpBuilder &b, Location loc, ValueRange args)>;
 
 Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType t);
 /// Scalar constant of a float or integer type (i1: v != 0).
@@ -85,10 +84,10 @@ Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType to);
 /// Reduction of `in` over the dims marked in `reduced`; the result keeps the
 /// other dims only. Element type `accType`, initial value `init`, body
 /// `combine(b, loc, x, acc)`.
-Value buildReduction(OpBuilder &b, Location loc, Value in,
-                     ArrayRef<bool> reduced, Type accType, Value init,
-                     function_ref<Value(OpBuilder &, Location, Value, Value)>
-                         combine);
+Value buildReduction(
+    OpBuilder &b, Location loc, Value in, ArrayRef<bool> reduced, Type accType,
+    Value init,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
 /// Map from the full loop nest of rank reduced.size() to the kept dims.
 AffineMap keptDimsMap(MLIRContext *ctx, ArrayRef<bool> reduced);
 /// Generic over `outType` whose body computes each element from the loop

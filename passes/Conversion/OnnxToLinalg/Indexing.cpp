@@ -46,9 +46,8 @@ HandlerResult lowerGather(OpBuilder &b, NodeOp op) {
   SmallVector<AffineExpr> idxExprs;
   for (int64_t k = 0; k < q; ++k)
     idxExprs.push_back(getAffineDimExpr(*axis + k, ctx));
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(n, 0, idxExprs, ctx),
-      AffineMap::getMultiDimIdentityMap(n, ctx)};
+  SmallVector<AffineMap> maps = {AffineMap::get(n, 0, idxExprs, ctx),
+                                 AffineMap::getMultiDimIdentityMap(n, ctx)};
   int64_t dim = dt.getDimSize(*axis);
   Value r0 =
       linalg::GenericOp::create(
@@ -63,7 +62,8 @@ HandlerResult lowerGather(OpBuilder &b, NodeOp op) {
             for (int64_t d = *axis + 1; d < r; ++d)
               src.push_back(linalg::IndexOp::create(nb, nl, d + q - 1));
             linalg::YieldOp::create(
-                nb, nl, tensor::ExtractOp::create(nb, nl, data, src).getResult());
+                nb, nl,
+                tensor::ExtractOp::create(nb, nl, data, src).getResult());
           })
           .getResult(0);
   return SmallVector<Value>{r0};
@@ -105,11 +105,12 @@ HandlerResult lowerTrilu(OpBuilder &b, NodeOp op) {
   if (rank < 2)
     return fail(op, "expected an input of rank >= 2");
   bool upper = op.getIntAttr("upper", 1) != 0;
-  Value k = op.isAbsentInput(1)
-                ? arith::ConstantIndexOp::create(b, loc, 0).getResult()
-                : arith::IndexCastOp::create(b, loc, b.getIndexType(),
-                                             extractScalar(b, loc, input(op, 1)))
-                      .getResult();
+  Value k =
+      op.isAbsentInput(1)
+          ? arith::ConstantIndexOp::create(b, loc, 0).getResult()
+          : arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                       extractScalar(b, loc, input(op, 1)))
+                .getResult();
   Type et = resultType(op).getElementType();
   Value r = buildElementwise(
       b, loc, {x}, resultType(op),
@@ -117,9 +118,10 @@ HandlerResult lowerTrilu(OpBuilder &b, NodeOp op) {
         Value i = linalg::IndexOp::create(nb, nl, rank - 2);
         Value j = linalg::IndexOp::create(nb, nl, rank - 1);
         Value diff = arith::SubIOp::create(nb, nl, j, i);
-        Value keep = arith::CmpIOp::create(
-            nb, nl, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
-            diff, k);
+        Value keep = arith::CmpIOp::create(nb, nl,
+                                           upper ? arith::CmpIPredicate::sge
+                                                 : arith::CmpIPredicate::sle,
+                                           diff, k);
         return arith::SelectOp::create(nb, nl, keep, a[0],
                                        scalarConst(nb, nl, et, 0));
       });
@@ -133,7 +135,8 @@ HandlerResult lowerRange(OpBuilder &b, NodeOp op) {
   Value start = extractScalar(b, loc, input(op, 0));
   Value delta = extractScalar(b, loc, input(op, 2));
   Value r = buildIndexGeneric(
-      b, loc, outType, [&](OpBuilder &nb, Location nl, ValueRange idx) -> Value {
+      b, loc, outType,
+      [&](OpBuilder &nb, Location nl, ValueRange idx) -> Value {
         Value i = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), idx[0]);
         if (auto ft = dyn_cast<FloatType>(et)) {
           Value fi = arith::SIToFPOp::create(nb, nl, ft, i);
@@ -169,8 +172,7 @@ HandlerResult lowerShape(OpBuilder &b, NodeOp op) {
   if (start < 0)
     start += rank;
   start = std::clamp<int64_t>(start, 0, rank);
-  if (outType.getRank() != 1 ||
-      start + outType.getDimSize(0) > rank)
+  if (outType.getRank() != 1 || start + outType.getDimSize(0) > rank)
     return fail(op, "result type does not match the input shape");
   SmallVector<APInt> vals;
   for (int64_t i = 0; i < outType.getDimSize(0); ++i)

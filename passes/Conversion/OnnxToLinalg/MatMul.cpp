@@ -49,10 +49,9 @@ Value broadcastBatch(OpBuilder &b, Location loc, Value v,
   shape.append({t.getDimSize(t.getRank() - 2), t.getDimSize(t.getRank() - 1)});
   if (shape == SmallVector<int64_t>(t.getShape()))
     return v;
-  return buildElementwise(b, loc, {v}, withShape(t, shape),
-                          [](OpBuilder &, Location, ValueRange a) {
-                            return a[0];
-                          });
+  return buildElementwise(
+      b, loc, {v}, withShape(t, shape),
+      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
 }
 
 /// numpy matmul of A and B, result of type `outType` (elements of the
@@ -106,10 +105,10 @@ FailureOr<Value> buildMatMul(OpBuilder &b, NodeOp op, Value A, Value B,
     Value b3 = reshapeTo(b, loc, broadcastBatch(b, loc, B, batch),
                          withShape(bt, {P, K, N}));
     auto t3 = RankedTensorType::get({P, M, N}, accType);
-    result = linalg::BatchMatmulOp::create(b, loc, TypeRange{t3},
-                                           ValueRange{a3, b3},
-                                           ValueRange{zeroFilled(b, loc, t3)})
-                 .getResult(0);
+    result =
+        linalg::BatchMatmulOp::create(b, loc, TypeRange{t3}, ValueRange{a3, b3},
+                                      ValueRange{zeroFilled(b, loc, t3)})
+            .getResult(0);
   }
   return reshapeTo(b, loc, result, fullType);
 }
@@ -199,9 +198,8 @@ HandlerResult lowerFusedMatMul(OpBuilder &b, NodeOp op) {
   FailureOr<Value> r = buildMatMul(b, op, A, B, acc);
   if (failed(r))
     return failure();
-  return SmallVector<Value>{epilogue(b, loc, *r, outType,
-                                     op.getFloatAttr("alpha", 1.0), Value(),
-                                     0.0)};
+  return SmallVector<Value>{epilogue(
+      b, loc, *r, outType, op.getFloatAttr("alpha", 1.0), Value(), 0.0)};
 }
 } // namespace
 

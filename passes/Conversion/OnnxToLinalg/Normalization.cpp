@@ -48,20 +48,19 @@ Normalized normalize(OpBuilder &b, Location loc, Value x, Value scale,
   Value mean;
   if (!rms) {
     Value sum = buildReduction(b, loc, x, mask, acc, zero, add);
-    mean = buildElementwise(b, loc, {sum}, tensorType(sum),
-                            [&](OpBuilder &nb, Location nl, ValueRange a) {
-                              return arith::DivFOp::create(
-                                         nb, nl, a[0],
-                                         scalarConst(nb, nl, acc, n))
-                                  .getResult();
-                            });
+    mean =
+        buildElementwise(b, loc, {sum}, tensorType(sum),
+                         [&](OpBuilder &nb, Location nl, ValueRange a) {
+                           return arith::DivFOp::create(
+                                      nb, nl, a[0], scalarConst(nb, nl, acc, n))
+                               .getResult();
+                         });
   }
   // Sum of squares of (x - mean), or of x for RMS.
   SmallVector<int64_t> keptShape;
   for (int64_t d = 0; d < axis; ++d)
     keptShape.push_back(xt.getDimSize(d));
-  Value sq0 =
-      filledTensor(b, loc, RankedTensorType::get(keptShape, acc), zero);
+  Value sq0 = filledTensor(b, loc, RankedTensorType::get(keptShape, acc), zero);
   SmallVector<Value> ins = {x};
   SmallVector<AffineMap> maps = {id};
   if (mean) {
@@ -69,18 +68,18 @@ Normalized normalize(OpBuilder &b, Location loc, Value x, Value scale,
     maps.push_back(kept);
   }
   maps.push_back(kept);
-  Value sq = linalg::GenericOp::create(
-                 b, loc, sq0.getType(), ins, ValueRange{sq0}, maps, redIters,
-                 [&](OpBuilder &nb, Location nl, ValueRange a) {
-                   Value v = castScalar(nb, nl, a[0], acc);
-                   if (mean)
-                     v = arith::SubFOp::create(nb, nl, v, a[1]);
-                   v = arith::MulFOp::create(nb, nl, v, v);
-                   linalg::YieldOp::create(
-                       nb, nl,
-                       arith::AddFOp::create(nb, nl, v, a.back()).getResult());
-                 })
-                 .getResult(0);
+  Value sq =
+      linalg::GenericOp::create(
+          b, loc, sq0.getType(), ins, ValueRange{sq0}, maps, redIters,
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value v = castScalar(nb, nl, a[0], acc);
+            if (mean)
+              v = arith::SubFOp::create(nb, nl, v, a[1]);
+            v = arith::MulFOp::create(nb, nl, v, v);
+            linalg::YieldOp::create(
+                nb, nl, arith::AddFOp::create(nb, nl, v, a.back()).getResult());
+          })
+          .getResult(0);
   Value invStd = buildElementwise(
       b, loc, {sq}, tensorType(sq),
       [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
@@ -187,10 +186,9 @@ HandlerResult lowerSkipLayerNorm(OpBuilder &b, NodeOp op, bool rms) {
           v = arith::AddFOp::create(nb, nl, v, castScalar(nb, nl, t, acc));
         return castScalar(nb, nl, v, ft);
       });
-  Normalized r = normalize(b, loc, sum, input(op, 2),
-                           rms ? Value() : optionalInput(op, 3),
-                           xt.getRank() - 1, op.getFloatAttr("epsilon", 1e-12),
-                           rms);
+  Normalized r =
+      normalize(b, loc, sum, input(op, 2), rms ? Value() : optionalInput(op, 3),
+                xt.getRank() - 1, op.getFloatAttr("epsilon", 1e-12), rms);
   return SmallVector<Value>{r.y, statOutput(b, loc, op, 1, r.mean),
                             statOutput(b, loc, op, 2, r.invStd), sum};
 }
@@ -208,8 +206,6 @@ void mlir::attn::onnx_to_linalg::addNormalizationHandlers(HandlerTable &t) {
   t["com.microsoft.SkipLayerNormalization"] = [](OpBuilder &b, NodeOp op) {
     return lowerSkipLayerNorm(b, op, false);
   };
-  t["com.microsoft.SkipSimplifiedLayerNormalization"] = [](OpBuilder &b,
-                                                          NodeOp op) {
-    return lowerSkipLayerNorm(b, op, true);
-  };
+  t["com.microsoft.SkipSimplifiedLayerNormalization"] =
+      [](OpBuilder &b, NodeOp op) { return lowerSkipLayerNorm(b, op, true); };
 }

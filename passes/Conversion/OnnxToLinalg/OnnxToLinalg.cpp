@@ -71,9 +71,8 @@ LogicalResult lowerNode(NodeOp op) {
       continue;
     if (!r || r.getType() != v.getType()) {
       op.emitError() << op.describe() << ": internal error: lowering of output "
-                     << i << " produced "
-                     << (r ? r.getType() : Type()) << ", expected "
-                     << v.getType();
+                     << i << " produced " << (r ? r.getType() : Type())
+                     << ", expected " << v.getType();
       return failure();
     }
     v.replaceAllUsesWith(r);

@@ -26,7 +26,7 @@ std::optional<SmallVector<bool>> reductionAxes(NodeOp op, bool &identity) {
   // opset 18 for the others.
   int64_t inputFrom = op.getOpType() == "ReduceSum" ? 13 : 18;
   SmallVector<int64_t> axes;
-  if (op.getOpset() >= inputFrom) {
+  if (static_cast<int64_t>(op.getOpset()) >= inputFrom) {
     if (!op.isAbsentInput(1) && !getConstInts(input(op, 1), axes)) {
       (void)fail(op, "axes input must be a constant");
       return std::nullopt;
@@ -108,8 +108,7 @@ HandlerResult lowerReduce(OpBuilder &b, NodeOp op, Red kind) {
   if (identity)
     return SmallVector<Value>{x};
   auto ft = dyn_cast<FloatType>(et);
-  if (!ft && (kind == Red::Mean || kind == Red::L2 ||
-              kind == Red::LogSumExp))
+  if (!ft && (kind == Red::Mean || kind == Red::L2 || kind == Red::LogSumExp))
     return fail(op, "expected a floating-point input");
   Type acc = ft ? Type(computeType(ft)) : et;
   Value maxv;
@@ -133,16 +132,15 @@ HandlerResult lowerReduce(OpBuilder &b, NodeOp op, Red kind) {
             [&](OpBuilder &nb, Location nl, ValueRange a) {
               Value d = arith::SubFOp::create(
                   nb, nl, castScalar(nb, nl, a[0], acc), a[1]);
-              linalg::YieldOp::create(nb, nl,
-                                      math::ExpOp::create(nb, nl, d).getResult());
+              linalg::YieldOp::create(
+                  nb, nl, math::ExpOp::create(nb, nl, d).getResult());
             })
             .getResult(0);
   }
-  Value r = buildReduction(
-      b, loc, x, *mask, acc, initValue(b, loc, kind, acc),
-      [&](OpBuilder &nb, Location nl, Value v, Value a) {
-        return combine(nb, nl, kind, v, a);
-      });
+  Value r = buildReduction(b, loc, x, *mask, acc, initValue(b, loc, kind, acc),
+                           [&](OpBuilder &nb, Location nl, Value v, Value a) {
+                             return combine(nb, nl, kind, v, a);
+                           });
   int64_t count = 1;
   for (auto [d, m] : llvm::enumerate(*mask))
     if (m)
@@ -156,8 +154,7 @@ HandlerResult lowerReduce(OpBuilder &b, NodeOp op, Red kind) {
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value v = a[0];
         if (kind == Red::Mean)
-          v = arith::DivFOp::create(nb, nl, v,
-                                    scalarConst(nb, nl, acc, count));
+          v = arith::DivFOp::create(nb, nl, v, scalarConst(nb, nl, acc, count));
         else if (kind == Red::L2)
           v = math::SqrtOp::create(nb, nl, v);
         else if (kind == Red::LogSumExp)
@@ -191,11 +188,11 @@ HandlerResult lowerSoftmax(OpBuilder &b, NodeOp op, bool isLog) {
     mask[d] = true;
   FloatType acc = computeType(ft);
   MLIRContext *ctx = b.getContext();
-  Value maxv = buildReduction(
-      b, loc, x, mask, acc, scalarConst(b, loc, acc, -INFINITY),
-      [](OpBuilder &nb, Location nl, Value v, Value a) -> Value {
-        return arith::MaximumFOp::create(nb, nl, v, a);
-      });
+  Value maxv =
+      buildReduction(b, loc, x, mask, acc, scalarConst(b, loc, acc, -INFINITY),
+                     [](OpBuilder &nb, Location nl, Value v, Value a) -> Value {
+                       return arith::MaximumFOp::create(nb, nl, v, a);
+                     });
   auto full = RankedTensorType::get(outType.getShape(), acc);
   AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
   AffineMap kept = keptDimsMap(ctx, mask);
@@ -212,16 +209,16 @@ HandlerResult lowerSoftmax(OpBuilder &b, NodeOp op, bool isLog) {
                       nb, nl, math::ExpOp::create(nb, nl, d).getResult());
                 })
                 .getResult(0);
-  Value sum = buildReduction(
-      b, loc, e, mask, acc, scalarConst(b, loc, acc, 0.0),
-      [](OpBuilder &nb, Location nl, Value v, Value a) -> Value {
-        return arith::AddFOp::create(nb, nl, v, a);
-      });
-  SmallVector<Value> ins = isLog ? SmallVector<Value>{x, maxv, sum}
-                                 : SmallVector<Value>{e, sum};
-  SmallVector<AffineMap> maps =
-      isLog ? SmallVector<AffineMap>{id, kept, kept, id}
-            : SmallVector<AffineMap>{id, kept, id};
+  Value sum =
+      buildReduction(b, loc, e, mask, acc, scalarConst(b, loc, acc, 0.0),
+                     [](OpBuilder &nb, Location nl, Value v, Value a) -> Value {
+                       return arith::AddFOp::create(nb, nl, v, a);
+                     });
+  SmallVector<Value> ins =
+      isLog ? SmallVector<Value>{x, maxv, sum} : SmallVector<Value>{e, sum};
+  SmallVector<AffineMap> maps = isLog
+                                    ? SmallVector<AffineMap>{id, kept, kept, id}
+                                    : SmallVector<AffineMap>{id, kept, id};
   Value y = linalg::GenericOp::create(
                 b, loc, outType, ins, ValueRange{emptyTensor(b, loc, outType)},
                 maps, par,
@@ -262,8 +259,8 @@ HandlerResult lowerArg(OpBuilder &b, NodeOp op, bool isMax) {
       kept.push_back(xt.getDimSize(d));
   auto valT = RankedTensorType::get(kept, et);
   auto idxT = RankedTensorType::get(kept, outType.getElementType());
-  Value v0 =
-      filledTensor(b, loc, valT, initValue(b, loc, isMax ? Red::Max : Red::Min, et));
+  Value v0 = filledTensor(b, loc, valT,
+                          initValue(b, loc, isMax ? Red::Max : Red::Min, et));
   Value i0 = filledTensor(b, loc, idxT,
                           scalarConst(b, loc, outType.getElementType(), 0));
   MLIRContext *ctx = b.getContext();
@@ -277,27 +274,28 @@ HandlerResult lowerArg(OpBuilder &b, NodeOp op, bool isMax) {
         bool f = isa<FloatType>(et);
         Value better;
         if (f)
-          better = arith::CmpFOp::create(
-              nb, nl,
-              isMax ? (last ? arith::CmpFPredicate::OGE
-                            : arith::CmpFPredicate::OGT)
-                    : (last ? arith::CmpFPredicate::OLE
-                            : arith::CmpFPredicate::OLT),
-              a[0], a[1]);
+          better =
+              arith::CmpFOp::create(nb, nl,
+                                    isMax ? (last ? arith::CmpFPredicate::OGE
+                                                  : arith::CmpFPredicate::OGT)
+                                          : (last ? arith::CmpFPredicate::OLE
+                                                  : arith::CmpFPredicate::OLT),
+                                    a[0], a[1]);
         else
-          better = arith::CmpIOp::create(
-              nb, nl,
-              isMax ? (last ? arith::CmpIPredicate::sge
-                            : arith::CmpIPredicate::sgt)
-                    : (last ? arith::CmpIPredicate::sle
-                            : arith::CmpIPredicate::slt),
-              a[0], a[1]);
+          better =
+              arith::CmpIOp::create(nb, nl,
+                                    isMax ? (last ? arith::CmpIPredicate::sge
+                                                  : arith::CmpIPredicate::sgt)
+                                          : (last ? arith::CmpIPredicate::sle
+                                                  : arith::CmpIPredicate::slt),
+                                    a[0], a[1]);
         Value i = linalg::IndexOp::create(nb, nl, *axis);
         i = arith::IndexCastOp::create(nb, nl, a[2].getType(), i);
         // The first element always wins, so the -inf/+inf init never stays.
-        Value first = arith::CmpIOp::create(
-            nb, nl, arith::CmpIPredicate::eq, linalg::IndexOp::create(nb, nl, *axis),
-            arith::ConstantIndexOp::create(nb, nl, 0));
+        Value first =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                  linalg::IndexOp::create(nb, nl, *axis),
+                                  arith::ConstantIndexOp::create(nb, nl, 0));
         better = arith::OrIOp::create(nb, nl, better, first);
         linalg::YieldOp::create(
             nb, nl,

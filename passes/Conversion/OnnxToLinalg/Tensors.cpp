@@ -42,7 +42,8 @@ HandlerResult lowerTranspose(OpBuilder &b, NodeOp op) {
   }
   Value init = emptyTensor(b, op.getLoc(), resultType(op));
   return SmallVector<Value>{
-      linalg::TransposeOp::create(b, op.getLoc(), x, init, perm).getResult()[0]};
+      linalg::TransposeOp::create(b, op.getLoc(), x, init, perm)
+          .getResult()[0]};
 }
 
 HandlerResult lowerConcat(OpBuilder &b, NodeOp op) {
@@ -95,8 +96,8 @@ HandlerResult lowerSplit(OpBuilder &b, NodeOp op) {
     offset += rt.getDimSize(*axis);
     if (offset > xt.getDimSize(*axis))
       return fail(op, "outputs exceed the input along the axis");
-    outs.push_back(tensor::ExtractSliceOp::create(b, loc, rt, x, offs, sizes,
-                                                  strides));
+    outs.push_back(
+        tensor::ExtractSliceOp::create(b, loc, rt, x, offs, sizes, strides));
   }
   return outs;
 }
@@ -149,7 +150,8 @@ HandlerResult lowerSlice(OpBuilder &b, NodeOp op) {
       e = std::clamp<int64_t>(e, -1, dim - 1);
       negative = true;
     }
-    int64_t n = step > 0 ? (e - s + step - 1) / step : (s - e - step - 1) / -step;
+    int64_t n =
+        step > 0 ? (e - s + step - 1) / step : (s - e - step - 1) / -step;
     offs[*d] = s;
     sizes[*d] = std::max<int64_t>(n, 0);
     strides[*d] = step;
@@ -167,7 +169,8 @@ HandlerResult lowerSlice(OpBuilder &b, NodeOp op) {
         SmallVector<Value> src;
         for (int64_t d = 0; d < rank; ++d) {
           Value v = arith::MulIOp::create(
-              nb, nl, idx[d], arith::ConstantIndexOp::create(nb, nl, strides[d]));
+              nb, nl, idx[d],
+              arith::ConstantIndexOp::create(nb, nl, strides[d]));
           src.push_back(arith::AddIOp::create(
               nb, nl, v, arith::ConstantIndexOp::create(nb, nl, offs[d])));
         }
@@ -200,8 +203,8 @@ HandlerResult lowerPad(OpBuilder &b, NodeOp op) {
       return fail(op, "axes must be a constant");
     if (!op.isAbsentInput(2)) {
       Value c = input(op, 2);
-      SmallVector<Value> zeros(
-          tensorType(c).getRank(), arith::ConstantIndexOp::create(b, loc, 0));
+      SmallVector<Value> zeros(tensorType(c).getRank(),
+                               arith::ConstantIndexOp::create(b, loc, 0));
       padValue = tensor::ExtractOp::create(b, loc, c, zeros);
     } else {
       padValue = scalarConst(b, loc, et, 0);
@@ -256,10 +259,9 @@ HandlerResult lowerPad(OpBuilder &b, NodeOp op) {
 }
 
 HandlerResult lowerExpand(OpBuilder &b, NodeOp op) {
-  Value r = buildElementwise(b, op.getLoc(), {input(op, 0)}, resultType(op),
-                             [](OpBuilder &, Location, ValueRange a) {
-                               return a[0];
-                             });
+  Value r = buildElementwise(
+      b, op.getLoc(), {input(op, 0)}, resultType(op),
+      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   return SmallVector<Value>{r};
 }
 
