@@ -58,9 +58,36 @@ HandlerResult binaryArith(OpBuilder &b, NodeOp op, FloatFn f, IntFn i) {
   return foldArith(b, op, op.getInputs(), f, i);
 }
 
+/// Integer division and remainder trap on a zero divisor (and on INT_MIN /
+/// -1) in hardware; ONNX leaves both undefined. The compiled model must not
+/// crash, so such lanes divide by 1 instead and yield 0 (documented in the
+/// README).
+static Value safeDivisor(OpBuilder &b, Location l, Value y, Value &bad) {
+  Value zero = scalarConst(b, l, y.getType(), 0);
+  bad = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, y, zero);
+  Value one = scalarConst(b, l, y.getType(), 1);
+  return arith::SelectOp::create(b, l, bad, one, y);
+}
+
+static Value intDiv(OpBuilder &b, Location l, Value x, Value y) {
+  Value bad;
+  Value d = safeDivisor(b, l, y, bad);
+  Value q = arith::DivSIOp::create(b, l, x, d);
+  return arith::SelectOp::create(b, l, bad, scalarConst(b, l, x.getType(), 0),
+                                 q);
+}
+
+static Value intRem(OpBuilder &b, Location l, Value x, Value y) {
+  Value bad;
+  Value d = safeDivisor(b, l, y, bad);
+  Value r = arith::RemSIOp::create(b, l, x, d);
+  return arith::SelectOp::create(b, l, bad, scalarConst(b, l, x.getType(), 0),
+                                 r);
+}
+
 Value intMod(OpBuilder &b, Location l, Value x, Value y) {
   // Python-style: the result takes the sign of the divisor.
-  Value r = arith::RemSIOp::create(b, l, x, y);
+  Value r = intRem(b, l, x, y);
   Value zero = scalarConst(b, l, x.getType(), 0);
   Value rNeg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r, zero);
   Value yNeg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, y, zero);
@@ -76,7 +103,7 @@ HandlerResult lowerMod(OpBuilder &b, NodeOp op) {
   if (isa<FloatType>(resultType(op).getElementType()) && !fmod)
     return fail(op, "floating-point Mod requires fmod=1");
   return binaryArith(b, op, mk<arith::RemFOp>,
-                     fmod ? mk<arith::RemSIOp> : intMod);
+                     fmod ? intRem : intMod);
 }
 
 HandlerResult lowerPow(OpBuilder &b, NodeOp op) {
@@ -253,7 +280,7 @@ void mlir::attn::onnx_to_linalg::addElementwiseHandlers(HandlerTable &t) {
     return binaryArith(b, op, mk<arith::MulFOp>, mk<arith::MulIOp>);
   };
   t["Div"] = [](OpBuilder &b, NodeOp op) {
-    return binaryArith(b, op, mk<arith::DivFOp>, mk<arith::DivSIOp>);
+    return binaryArith(b, op, mk<arith::DivFOp>, intDiv);
   };
   t["Max"] = [](OpBuilder &b, NodeOp op) {
     return foldArith(b, op, op.getInputs(), mk<arith::MaximumFOp>,
