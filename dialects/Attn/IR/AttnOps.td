@@ -16,7 +16,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 // Dense attention
 //===----------------------------------------------------------------------===//
 
-def Attn_SdpaOp : Attn_Op<"sdpa", [Pure,
+def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<Attn_ReferenceDecompositionOpInterface>,
     DeclareOpInterfaceMethods<Attn_AttentionOpInterface,
                               ["getEffectiveScale"]>]> {
@@ -43,6 +43,24 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure,
     fused kernels), not NaN. The softcap is applied before the mask, as in
     ONNX `Attention`-23, so masked scores stay `-inf`.
 
+    The forms the rewrite passes produce are attributes and operands of the
+    same op, so that one kernel family serves them all:
+
+    - `window` (`#attn.window<...>`): sliding window with sinks, dilation and
+      NATTEN-style border clamping; key j is dropped outside the window.
+    - `block_mask` + `block_size = array<i64: bq, bk>`: an i1 tensor
+      `[B|1, Hq|1, ceil(Lq/bq), ceil(Lk/bk)]`; key j is dropped for query i
+      unless `block_mask[b, h, i/bq, j/bk]`. Static layouts are constants,
+      dynamic selection comes from `attn.block_select`.
+    - `dense_heads`: query heads that ignore `window` and `block_mask`
+      (retrieval heads of DuoAttention / RazorAttention).
+    - `compensation` (with `window`): each row of a sparse head also attends
+      to one extra key/value pair, the mean of the keys/values the window
+      dropped for that row (RazorAttention).
+    - `score_mod` (`#attn.zero_tuning<...>` or `#attn.act<...>`), on the
+      heads in `score_mod_heads` (default all): a logit bias computed from
+      the scores (see the attributes).
+
     Example (GQA, 8 query heads over 2 key/value heads, decode-style causal):
 
     ```mlir
@@ -59,21 +77,181 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure,
     AnyRankedTensor:$key,
     AnyRankedTensor:$value,
     Optional<AnyRankedTensor>:$mask,
+    Optional<AnyRankedTensor>:$block_mask,
     OptionalAttr<F64Attr>:$scale,
     DefaultValuedAttr<Attn_CausalKindAttr, "::mlir::attn::CausalKind::none">:$causal,
-    OptionalAttr<F64Attr>:$softcap
+    OptionalAttr<F64Attr>:$softcap,
+    OptionalAttr<Attn_WindowAttr>:$window,
+    OptionalAttr<DenseI64ArrayAttr>:$block_size,
+    OptionalAttr<DenseI64ArrayAttr>:$dense_heads,
+    UnitAttr:$compensation,
+    OptionalAttr<AnyAttrOf<[Attn_ZeroTuningAttr, Attn_ActAttr]>>:$score_mod,
+    OptionalAttr<DenseI64ArrayAttr>:$score_mod_heads
   );
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`block_mask` `(` $block_mask^ `:` type($block_mask) `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type($result)
   }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$query,
+      "::mlir::Value":$key, "::mlir::Value":$value, "::mlir::Value":$mask,
+      "::mlir::FloatAttr":$scale, "::mlir::attn::CausalKind":$causal,
+      "::mlir::FloatAttr":$softcap), [{
+      build($_builder, $_state, result, query, key, value, mask,
+            /*block_mask=*/::mlir::Value(), scale, causal, softcap,
+            /*window=*/nullptr, /*block_size=*/nullptr,
+            /*dense_heads=*/nullptr, /*compensation=*/false,
+            /*score_mod=*/nullptr, /*score_mod_heads=*/nullptr);
+    }]>
+  ];
   let extraClassDeclaration = [{
     /// Number of query heads that share one key/value head.
     int64_t getGroupSize();
+    /// True if the structured sparsity (window, block mask) applies to query
+    /// head `h` (it does unless `h` is listed in `dense_heads`).
+    bool isSparseHead(int64_t h);
+    /// True if the score modifier applies to query head `h`.
+    bool isScoreModHead(int64_t h);
+    /// True if anything beyond dense masked attention is set.
+    bool hasRewrites() {
+      return getWindow() || getBlockMask() || getScoreMod() || getCompensation();
+    }
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Dynamic block selection
+//===----------------------------------------------------------------------===//
+
+def Attn_BlockSelectOp : Attn_Op<"block_select", [Pure,
+    DeclareOpInterfaceMethods<Attn_ReferenceDecompositionOpInterface>]> {
+  let summary = "Choose the key blocks each query block attends to, at run time";
+  let description = [{
+    Splits queries into blocks of `block_q` and keys into blocks of `block_k`
+    and returns an i1 block map `[B, Hq, ceil(Lq/block_q), ceil(Lk/block_k)]`
+    for `attn.sdpa`'s `block_mask`:
+
+    - `moba`: score = q_block_mean . mean(K_block) (MoBA gate); keep the
+      `topk` best blocks; the query's own (diagonal) block is always kept and
+      future blocks never when causal.
+    - `sla`: mean-pool Q and K - mean(K) per block; keep the top
+      `topk_ratio` fraction of pooled scores per query block.
+    - `sale`: estimate scores with 4-bit quantized Q and K - mean(K); take the
+      exact row max m_i and sum l_i over the sink block(s) and the local
+      window; keep key block b iff max_{j in b} est(S_ij) > m_i + ln(tau l_i)
+      for some row i of the query block.
+
+    In every method the first `sink_blocks` key blocks and the `local_blocks`
+    blocks ending at the diagonal are always kept, and with `causal` blocks
+    entirely in the future are never kept.
+
+    ```mlir
+    %bm = attn.block_select %q, %k {method = #attn.select<moba>, block_q = 64, block_k = 64,
+            topk = 4, causal = #attn.causal<top_left>}
+          : tensor<1x8x512x64xf32>, tensor<1x8x512x64xf32> -> tensor<1x8x8x8xi1>
+    ```
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$key,
+    Attn_BlockSelectMethodAttr:$method,
+    I64Attr:$block_q,
+    I64Attr:$block_k,
+    OptionalAttr<I64Attr>:$topk,
+    OptionalAttr<F64Attr>:$topk_ratio,
+    DefaultValuedAttr<F64Attr, "0.004">:$tau,
+    DefaultValuedAttr<I64Attr, "1">:$sink_blocks,
+    DefaultValuedAttr<I64Attr, "1">:$local_blocks,
+    OptionalAttr<F64Attr>:$scale,
+    DefaultValuedAttr<Attn_CausalKindAttr, "::mlir::attn::CausalKind::none">:$causal
+  );
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key attr-dict `:` type($query) `,` type($key) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear attention
+//===----------------------------------------------------------------------===//
+
+def Attn_LinearOp : Attn_Op<"linear", [Pure,
+    DeclareOpInterfaceMethods<Attn_ReferenceDecompositionOpInterface>]> {
+  let summary = "Kernelized linear attention (elu+1 / relu, MALA, Lightning)";
+  let description = [{
+    With phi the feature map (`elu1`: elu(x) + 1, `relu`), per head:
+
+    - `kernelized`: O_i = phi(q_i)^T (sum_j phi(k_j) v_j^T) /
+      (phi(q_i)^T sum_j phi(k_j)); with `causal` the sums run over j <= i
+      (bottom-right aligned).
+    - `mala`: z_i = s phi(q_i) . mean_j phi(k_j);
+      O_i = (s^2 / N) phi(q_i)^T (sum_j phi(k_j) v_j^T) (1 + 1/z_i)
+      - z_i mean_j v_j, with s = `scale` (default 1/sqrt(D)).
+    - `lightning`: causal linear attention computed in blocks of `chunk`
+      with per-head decay (`decay`, one value or one per query head):
+      D_ij = exp(-s (i - j)) for i >= j, and no normalization (Lightning
+      Attention-2); with no decay it is the unnormalized causal product.
+
+    With `exclude` (an i1 block map and `block_size` as for `attn.sdpa`),
+    only the key blocks *not* in the map contribute: this is the linear term
+    of the sparse + linear hybrid (SLA).
+
+    ```mlir
+    %o = attn.linear %q, %k, %v {variant = #attn.linear<kernelized>,
+           feature = #attn.feature<elu1>, causal = true}
+         : tensor<1x4x128x32xf32>, tensor<1x4x128x32xf32>, tensor<1x4x128x32xf32>
+         -> tensor<1x4x128x32xf32>
+    ```
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$key,
+    AnyRankedTensor:$value,
+    Optional<AnyRankedTensor>:$exclude,
+    Attn_LinearVariantAttr:$variant,
+    DefaultValuedAttr<Attn_FeatureMapAttr, "::mlir::attn::FeatureMap::elu1">:$feature,
+    UnitAttr:$causal,
+    DefaultValuedAttr<I64Attr, "64">:$chunk,
+    OptionalAttr<DenseF64ArrayAttr>:$decay,
+    OptionalAttr<F64Attr>:$scale,
+    OptionalAttr<DenseI64ArrayAttr>:$block_size
+  );
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`exclude` `(` $exclude^ `:` type($exclude) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_AgentOp : Attn_Op<"agent", [Pure,
+    DeclareOpInterfaceMethods<Attn_ReferenceDecompositionOpInterface>]> {
+  let summary = "Agent attention with average-pooled agent tokens";
+  let description = [{
+    A = pool(Q): `num_agents` agent tokens per head, the means of Q over
+    `num_agents` equal contiguous segments of the sequence (the last one
+    takes the remainder). O = softmax(scale Q A^T) softmax(scale A K^T) V.
+
+    ```mlir
+    %o = attn.agent %q, %k, %v {num_agents = 49}
+         : tensor<1x4x196x32xf32>, tensor<1x4x196x32xf32>, tensor<1x4x196x32xf32>
+         -> tensor<1x4x196x32xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key,
+                       AnyRankedTensor:$value, I64Attr:$num_agents,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value attr-dict `:` type($query) `,` type($key) `,`
+    type($value) `->` type($result)
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // ATTUNE_ATTN_OPS_TD
