@@ -19,6 +19,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -69,6 +70,11 @@ cl::opt<int> expectSites(
 cl::opt<bool> noRaise("no-raise",
                       cl::desc("Do not raise decomposed attention subgraphs"),
                       cl::cat(runCat));
+cl::opt<std::string> rewrite(
+    "rewrite",
+    cl::desc("Pass pipeline run after raising, e.g. "
+             "'attn-sparsify{pattern=window window=256 sinks=4}'"),
+    cl::cat(runCat));
 cl::opt<std::string> compileTo(
     "compile-to",
     cl::desc("Stop after a phase (import|raise|linalg|llvm) and print its IR"),
@@ -264,6 +270,12 @@ int runCommand() {
       if (last == Phase::Import)
         break;
       buildPhase(pm, popts, p);
+      if (p == Phase::Raise && !rewrite.empty() &&
+          failed(parsePassPipeline(rewrite, pm, llvm::errs()))) {
+        llvm::errs() << "error: --rewrite: cannot parse pass pipeline '"
+                     << rewrite << "'\n";
+        return 1;
+      }
       if (p == last)
         break;
     }
