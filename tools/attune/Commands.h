@@ -1,0 +1,11 @@
+//===- Commands.h - the attune driver's commands ----------------*- C++ -*-===//
+#ifndef ATTUNE_TOOLS_ATTUNE_COMMANDS_H
+#define ATTUNE_TOOLS_ATTUNE_COMMANDS_H
+
+namespace mlir::attn::driver {
+/// Each takes the full argv (argv[1] is the command name) and returns the
+/// process exit code.
+int runCommand(int argc, char **argv);
+} // namespace mlir::attn::driver
+
+#endif
