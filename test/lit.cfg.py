@@ -14,6 +14,7 @@ config.test_exec_root = os.path.join(config.attune_obj_root, "test")
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%python", config.attune_python))
+config.substitutions.append(("%cc", config.attune_clang))
 config.substitutions.append(("%srcroot", config.attune_src_root))
 config.substitutions.append(
     ("%fixtures", os.path.join(config.attune_obj_root, "fixtures")))

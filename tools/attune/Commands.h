@@ -6,6 +6,7 @@ namespace mlir::attn::driver {
 /// Each takes the full argv (argv[1] is the command name) and returns the
 /// process exit code.
 int runCommand(int argc, char **argv);
+int compileCommand(int argc, char **argv);
 } // namespace mlir::attn::driver
 
 #endif

@@ -33,6 +33,10 @@ cl::opt<int> expectSites(
     "expect-sites",
     cl::desc("Fail unless raising finds exactly this many attention sites"),
     cl::init(-1), cl::cat(runCat));
+cl::opt<std::string> dumpInputs(
+    "dump-inputs", cl::desc("Also write the inputs used (given or generated) "
+                            "as NAME.npy into DIR"),
+    cl::cat(runCat));
 cl::opt<std::string> compileTo(
     "compile-to",
     cl::desc("Stop after a phase (import|raise|linalg|llvm) and print its IR"),
@@ -111,6 +115,16 @@ int mlir::attn::driver::runCommand(int argc, char **argv) {
   if (!given.assemble(sig, seed, *module, ins, err)) {
     llvm::errs() << "error: " << err << "\n";
     return 1;
+  }
+  if (!dumpInputs.empty()) {
+    llvm::sys::fs::create_directories(dumpInputs);
+    for (size_t i = 0; i < ins.size(); ++i)
+      if (!writeNpy(dumpInputs + "/" + sanitizeName(sig.inputs[i].name) +
+                        ".npy",
+                    ins[i], err)) {
+        llvm::errs() << "error: " << err << "\n";
+        return 1;
+      }
   }
   std::vector<HostArray> outs;
   auto t2 = std::chrono::steady_clock::now();

@@ -138,20 +138,11 @@ OwningOpRef<ModuleOp> Session::load(const std::string &path, InputSet &given) {
   return module;
 }
 
-std::unique_ptr<CompiledModel> driver::compile(Session &session,
-                                               ModuleOp imported,
-                                               const CompileSpec &spec) {
+OwningOpRef<ModuleOp> driver::lower(Session &session, ModuleOp imported,
+                                    const CompileSpec &spec, Signature &sig,
+                                    Phase last) {
   MLIRContext &ctx = session.context();
-  auto t0 = std::chrono::steady_clock::now();
   OwningOpRef<ModuleOp> module = cast<ModuleOp>(imported->clone());
-  auto result = std::make_unique<CompiledModel>();
-  auto sig = readSignature(*module);
-  if (!sig) {
-    llvm::errs() << "error: " << llvm::toString(sig.takeError()) << "\n";
-    return nullptr;
-  }
-  result->signature = *sig;
-  size_t firstRemark = session.remarks.size();
   PipelineOptions popts;
   popts.raise = spec.raise;
   popts.report = true;
@@ -170,12 +161,14 @@ std::unique_ptr<CompiledModel> driver::compile(Session &session,
       return nullptr;
   }
   // The signature may have grown (exposed sites, recycled state).
-  sig = readSignature(*module);
-  if (!sig) {
-    llvm::errs() << "error: " << llvm::toString(sig.takeError()) << "\n";
+  auto s = readSignature(*module);
+  if (!s) {
+    llvm::errs() << "error: " << llvm::toString(s.takeError()) << "\n";
     return nullptr;
   }
-  result->signature = *sig;
+  sig = *s;
+  if (last == Phase::Raise || last == Phase::Import)
+    return module;
   // ONNX names live on in the signature; LLVM translation has no use for
   // them (and warns about unknown parameter attributes).
   if (auto main = module->lookupSymbol<func::FuncOp>("main")) {
@@ -184,13 +177,25 @@ std::unique_ptr<CompiledModel> driver::compile(Session &session,
     for (unsigned i = 0; i < main.getNumResults(); ++i)
       main.removeResultAttr(i, StringAttr::get(&ctx, "onnx.name"));
   }
-  {
-    PassManager pm(&ctx);
-    buildPhase(pm, popts, Phase::Linalg);
+  PassManager pm(&ctx);
+  buildPhase(pm, popts, Phase::Linalg);
+  if (last == Phase::Llvm)
     buildPhase(pm, popts, Phase::Llvm);
-    if (failed(pm.run(*module)))
-      return nullptr;
-  }
+  if (failed(pm.run(*module)))
+    return nullptr;
+  return module;
+}
+
+std::unique_ptr<CompiledModel> driver::compile(Session &session,
+                                               ModuleOp imported,
+                                               const CompileSpec &spec) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = std::make_unique<CompiledModel>();
+  size_t firstRemark = session.remarks.size();
+  OwningOpRef<ModuleOp> module =
+      lower(session, imported, spec, result->signature, Phase::Llvm);
+  if (!module)
+    return nullptr;
   auto jit = JitModule::create(*module, result->signature);
   if (!jit) {
     llvm::errs() << "error: JIT compilation failed: "

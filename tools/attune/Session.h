@@ -85,8 +85,15 @@ struct CompiledModel {
   double compileMs = 0;
 };
 
-/// Compiles a clone of `imported` (output of the import phase); `imported`
-/// itself is left unchanged. Errors are printed; returns null on failure.
+/// Lowers a clone of `imported` (output of the import phase) through the
+/// phases up to `last` (raise + rewrite, linalg, llvm); `sig` receives the
+/// signature after the rewrite. Errors are printed; null on failure.
+OwningOpRef<ModuleOp> lower(Session &session, ModuleOp imported,
+                            const CompileSpec &spec, Signature &sig,
+                            Phase last);
+
+/// Compiles a clone of `imported` (output of the import phase) with the JIT;
+/// `imported` itself is left unchanged. Errors are printed; null on failure.
 std::unique_ptr<CompiledModel> compile(Session &session, ModuleOp imported,
                                        const CompileSpec &spec);
 

@@ -28,6 +28,9 @@ const Command commands[] = {
     {"run", "compile MODEL for the CPU, run it, write outputs; --check "
             "compares with onnxruntime",
      driver::runCommand},
+    {"compile", "build a shared library with a C entry point and header "
+                "(or --emit=mlir|llvm|obj)",
+     driver::compileCommand},
 };
 
 void usage() {
