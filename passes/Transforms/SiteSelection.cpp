@@ -71,6 +71,33 @@ mlir::attn::selectSites(ModuleOp module, StringRef layers, StringRef passName) {
   if (!*list)
     return all;
   SmallVector<SdpaOp> out;
+  // Raised sites are addressed by their `attn.site` index, which stays valid
+  // after earlier rewrites turned other sites into non-sdpa ops (policies
+  // apply several passes in a row); positions are the fallback for sdpa ops
+  // without an index.
+  if (!all.empty() && llvm::all_of(all, [](SdpaOp op) {
+        return siteIndex(op) >= 0;
+      })) {
+    int64_t n = 0;
+    module.walk([&](Operation *op) { n = std::max(n, siteIndex(op) + 1); });
+    for (int64_t i : **list) {
+      auto it = llvm::find_if(all, [&](SdpaOp op) { return siteIndex(op) == i; });
+      if (it != all.end()) {
+        out.push_back(*it);
+        continue;
+      }
+      if (i < n)
+        module.emitError() << passName << ": layers: attention site " << i
+                           << " is no longer an attn.sdpa (an earlier "
+                              "rewrite changed it)";
+      else
+        module.emitError() << passName << ": layers: site " << i
+                           << " does not exist; the model has " << n
+                           << " attention site(s) (0-" << n - 1 << ")";
+      return failure();
+    }
+    return out;
+  }
   for (int64_t i : **list) {
     if (i >= static_cast<int64_t>(all.size())) {
       module.emitError() << passName << ": layers: site " << i

@@ -7,6 +7,9 @@ namespace mlir::attn::driver {
 /// process exit code.
 int runCommand(int argc, char **argv);
 int compileCommand(int argc, char **argv);
+int evalCommand(int argc, char **argv);
+int probeHeadsCommand(int argc, char **argv);
+int decodeCommand(int argc, char **argv);
 } // namespace mlir::attn::driver
 
 #endif

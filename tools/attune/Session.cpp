@@ -48,6 +48,11 @@ cl::opt<std::string> rewrite(
     cl::desc("Pass pipeline run after raising, e.g. "
              "'attn-sparsify{pattern=window window=256 sinks=4}'"),
     cl::cat(commonCategory()));
+cl::opt<std::string> policy(
+    "policy",
+    cl::desc("Policy file (JSON): shorthand for --rewrite "
+             "'attn-apply-policy{file=P}', run before any --rewrite"),
+    cl::cat(commonCategory()));
 cl::opt<bool> noRaise("no-raise",
                       cl::desc("Do not raise decomposed attention subgraphs"),
                       cl::cat(commonCategory()));
@@ -78,6 +83,14 @@ bool driver::parseCommandLine(int argc, char **argv, StringRef name,
   if (modelPath.empty()) {
     llvm::errs() << "error: " << toolName << ": no model given\n";
     return false;
+  }
+  // --policy P is the pipeline attn-apply-policy{file="P"} (quoted so that
+  // any path survives the option parser), ahead of --rewrite.
+  if (!policy.empty()) {
+    std::string pipe = "attn-apply-policy{file=\"" + policy + "\"}";
+    if (!rewrite.empty())
+      pipe += "," + rewrite;
+    rewrite.setValue(pipe);
   }
   return true;
 }

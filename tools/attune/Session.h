@@ -37,6 +37,7 @@ extern llvm::cl::list<std::string> inputFiles;
 extern llvm::cl::opt<unsigned> seed;
 extern llvm::cl::opt<std::string> outputDir;
 extern llvm::cl::opt<std::string> rewrite;
+extern llvm::cl::opt<std::string> policy;
 extern llvm::cl::opt<bool> noRaise;
 extern llvm::cl::opt<double> rtol, atol;
 extern llvm::cl::opt<std::string> python;

@@ -31,6 +31,15 @@ const Command commands[] = {
     {"compile", "build a shared library with a C entry point and header "
                 "(or --emit=mlir|llvm|obj)",
      driver::compileCommand},
+    {"decode", "run a decoder-with-past MODEL step by step, carrying the KV "
+               "cache and rewrite state",
+     driver::decodeCommand},
+    {"eval", "compare a rewritten MODEL (--policy/--rewrite) with the dense "
+             "one: per-site error, density, recall, run time",
+     driver::evalCommand},
+    {"probe-heads", "find retrieval heads (echo/induction scores on a "
+                    "repeated random probe) and write a policy",
+     driver::probeHeadsCommand},
 };
 
 void usage() {

@@ -37,13 +37,16 @@ def Attn_CausalKindAttr : EnumAttr<Attn_Dialect, Attn_CausalKind, "causal"> {
 def Attn_WindowAttr : Attn_Attr<"Window", "window"> {
   let summary = "Sliding window with attention sinks (and NATTEN neighborhoods)";
   let description = [{
-    With `p = i + (Lk - Lq)` the position of query `i` (queries are aligned
-    to the end of the keys, as in a decode step), key `j` is kept iff
-    `j < sinks`, or `p - left <= j <= p + right` and `(p - j) mod dilation
-    == 0`. With `clamp`, the window is shifted at the borders so that every
-    query sees exactly `left + right + 1` keys of its dilation group
-    (neighborhood attention). The op's `causal` attribute still applies on
-    top.
+    Let `p` be the position of query `i` among the keys: `p = i + (Lk - Lq)`
+    (queries aligned to the end of the keys, as in a decode step), or
+    `p = i` when the op is `top_left` causal. Keys are split into `dilation`
+    groups by `j mod dilation`; query `i` uses the group of `p`, and `left`
+    / `right` count keys *within that group* (NATTEN). Key `j` is kept iff
+    `j < sinks`, or `j` is in p's group and `p div d - left <= j div d <=
+    p div d + right` (floor division). With `clamp`, the window is shifted
+    at the group's borders so that every query sees exactly
+    `left + right + 1` keys of its group (neighborhood attention). The op's
+    `causal` attribute still applies on top.
 
     StreamingLLM, causal: `#attn.window<sinks = 4, left = 511, right = 0>`;
     encoder form: `#attn.window<sinks = 4, left = 256, right = 256>`;

@@ -156,8 +156,11 @@ Value SdpaBuilder::keepPredicate(OpBuilder &nb, Location l, Value maskV,
   Value tru = arith::ConstantOp::create(nb, l, nb.getBoolAttr(true));
   visible = maskV ? maskV : tru;
   CausalKind causal = op.getCausal();
-  // Query position p = i + (Lk - Lq): queries are aligned to the end.
-  Value pos = arith::AddIOp::create(nb, l, i, lkMinusLq);
+  // Query position p: queries are aligned to the end of the keys (decode),
+  // except under top-left causality, which aligns them to the start.
+  Value pos = causal == CausalKind::top_left
+                  ? i
+                  : arith::AddIOp::create(nb, l, i, lkMinusLq).getResult();
   if (causal != CausalKind::none) {
     Value limit = causal == CausalKind::bottom_right ? pos : i;
     Value ok = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, j, limit);
@@ -171,8 +174,10 @@ Value SdpaBuilder::keepPredicate(OpBuilder &nb, Location l, Value maskV,
       return arith::ConstantIndexOp::create(nb, l, v).getResult();
     };
     Value dil = idx(w.getDilation());
-    Value g = arith::RemSIOp::create(nb, l, pos, dil);
+    // Floor division/modulo: p is negative for queries before the first key.
     Value ip = arith::FloorDivSIOp::create(nb, l, pos, dil);
+    Value g = arith::SubIOp::create(nb, l, pos,
+                                    arith::MulIOp::create(nb, l, ip, dil));
     Value jg = arith::RemSIOp::create(nb, l, j, dil);
     Value jp = arith::FloorDivSIOp::create(nb, l, j, dil);
     Value inGroup =
@@ -476,35 +481,41 @@ Value SdpaBuilder::actCalibrate(Value pn, Value masked) {
                     .getResult());
           })
           .getResult(0);
-  // Row sink mass S_i.
-  Value s0 = filled(rowSizes, 0.0);
-  Value rowSink =
-      linalg::GenericOp::create(
-          b, loc, s0.getType(), ValueRange{pn, sink}, ValueRange{s0},
-          {map(4, {d0, d1, d2, d3}), map(4, {d0, d1, d3}),
-           map(4, {d0, d1, d2})},
-          {par, par, par, red}, [&](OpBuilder &nb, Location nl, ValueRange a) {
-            Value m = arith::MulFOp::create(nb, nl, a[0], a[1]);
-            linalg::YieldOp::create(
-                nb, nl, arith::AddFOp::create(nb, nl, a[2], m).getResult());
-          })
-          .getResult(0);
-  // A' = beta A on sinks, A (1 - beta S) / (1 - S) elsewhere; a row whose
-  // mass is (numerically) all on sinks is left alone.
+  // Row sink mass S_i and the rest R_i, both summed directly: forming
+  // 1 - S_i instead cancels catastrophically in f32 when the sinks hold
+  // almost all of a row's mass, and the redistribution divides by it.
+  Value s0 = filled(rowSizes, 0.0), r0 = filled(rowSizes, 0.0);
+  auto rowMass = linalg::GenericOp::create(
+      b, loc, TypeRange{s0.getType(), r0.getType()}, ValueRange{pn, sink},
+      ValueRange{s0, r0},
+      {map(4, {d0, d1, d2, d3}), map(4, {d0, d1, d3}), map(4, {d0, d1, d2}),
+       map(4, {d0, d1, d2})},
+      {par, par, par, red}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value m = arith::MulFOp::create(nb, nl, a[0], a[1]);
+        Value rest = arith::SubFOp::create(nb, nl, a[0], m);
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::AddFOp::create(nb, nl, a[2], m).getResult(),
+                       arith::AddFOp::create(nb, nl, a[3], rest).getResult()});
+      });
+  Value rowSink = rowMass.getResult(0), rowRest = rowMass.getResult(1);
+  // A' = beta A on sinks, A (R + (1 - beta) S) / R elsewhere (R = 1 - S up
+  // to rounding); a row whose mass is (numerically) all on sinks is left
+  // alone.
   return generic4(
-      acc, {pn, sink, rowSink},
-      {map(4, {d0, d1, d2, d3}), map(4, {d0, d1, d3}), map(4, {d0, d1, d2})},
+      acc, {pn, sink, rowSink, rowRest},
+      {map(4, {d0, d1, d2, d3}), map(4, {d0, d1, d3}), map(4, {d0, d1, d2}),
+       map(4, {d0, d1, d2})},
       [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value oneMinusS =
-            arith::SubFOp::create(nb, nl, cst(nb, nl, 1.0), a[2]);
+        Value rest = a[3];
         Value degenerate = arith::CmpFOp::create(
-            nb, nl, arith::CmpFPredicate::OLT, oneMinusS, cst(nb, nl, 1e-6));
+            nb, nl, arith::CmpFPredicate::OLT, rest, cst(nb, nl, 1e-6));
         Value factor = arith::DivFOp::create(
             nb, nl,
-            arith::SubFOp::create(
-                nb, nl, cst(nb, nl, 1.0),
-                arith::MulFOp::create(nb, nl, cst(nb, nl, beta), a[2])),
-            arith::MaximumFOp::create(nb, nl, oneMinusS, cst(nb, nl, 1e-6)));
+            arith::AddFOp::create(
+                nb, nl, rest,
+                arith::MulFOp::create(nb, nl, cst(nb, nl, 1.0 - beta), a[2])),
+            arith::MaximumFOp::create(nb, nl, rest, cst(nb, nl, 1e-6)));
         Value isSink = arith::CmpFOp::create(
             nb, nl, arith::CmpFPredicate::OGT, a[1], cst(nb, nl, 0.5));
         Value scaled = arith::SelectOp::create(

@@ -145,9 +145,18 @@ def Attn_BlockSelectOp : Attn_Op<"block_select", [Pure,
       window; keep key block b iff max_{j in b} est(S_ij) > m_i + ln(tau l_i)
       for some row i of the query block.
 
-    In every method the first `sink_blocks` key blocks and the `local_blocks`
-    blocks ending at the diagonal are always kept, and with `causal` blocks
-    entirely in the future are never kept.
+    Geometry: with `off = 0` for `top_left` causality and `Lk - Lq`
+    otherwise, query block `qb` spans key positions
+    `[p0, p1] = [qb*bq + off, min((qb+1)*bq, Lq) - 1 + off]`. Key block `kb`
+    is in the future when `kb*bk > p1` (never kept when causal), local when
+    `p0 div bk - local_blocks < kb <= p1 div bk`, a sink when
+    `kb < sink_blocks`. Sink and local blocks that are not in the future are
+    always kept and count towards `topk` (they rank first; ties go to the
+    lower block index); SLA keeps `max(1, ceil(topk_ratio * nKB))`. SALE
+    quantizes Q and K - mean(K) symmetrically to 4 bits per block of rows
+    (scale max|x| / 7, round half to even), takes m_i and l_i over the
+    visible keys of the forced blocks, and a row with no such key keeps
+    every visible block.
 
     ```mlir
     %bm = attn.block_select %q, %k {method = #attn.select<moba>, block_q = 64, block_k = 64,
@@ -252,6 +261,127 @@ def Attn_AgentOp : Attn_Op<"agent", [Pure,
     type($value) `->` type($result)
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Recycled attention (decode time)
+//===----------------------------------------------------------------------===//
+
+def Attn_RecycleFixed : I32EnumAttrCase<"fixed", 0>;
+def Attn_RecycleSimilarity : I32EnumAttrCase<"similarity", 1>;
+
+def Attn_RecycleSchedule : I32EnumAttr<"RecycleSchedule",
+    "when a recycled decode step runs full attention",
+    [Attn_RecycleFixed, Attn_RecycleSimilarity]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::attn";
+}
+
+def Attn_RecycleScheduleAttr
+    : EnumAttr<Attn_Dialect, Attn_RecycleSchedule, "schedule"> {
+  let summary = [{
+    `fixed`: a full step every `stride` steps. `similarity`: every
+    `check_every` steps, a full step when the cosine between the head-mean
+    query and the one stored at the last full step is below `threshold`.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Attn_RecycleOp : Attn_Op<"recycle", [Pure,
+    AllTypesMatch<["kept_indices", "new_kept_indices"]>,
+    AllTypesMatch<["full_len", "new_full_len"]>,
+    AllTypesMatch<["step", "new_step"]>,
+    AllTypesMatch<["ref_query", "new_ref_query"]>,
+    DeclareOpInterfaceMethods<Attn_ReferenceDecompositionOpInterface>,
+    DeclareOpInterfaceMethods<Attn_AttentionOpInterface,
+                              ["getEffectiveScale"]>]> {
+  let summary = "One decode step of Recycled Attention (RefreshKV) with its state";
+  let description = [{
+    Attention of a decode step over a KV cache (`key`/`value` hold the past
+    and the new tokens, `[B, Hkv, Lk, D]`; `query` the new tokens,
+    `[B, Hq, Lq, D]`, usually Lq = 1), with the same `mask`, `scale`,
+    `causal` and `softcap` as `attn.sdpa`, that alternates full steps and
+    partial steps. The state is explicit, operands in and results out, so
+    that the caller carries it from one step to the next:
+
+    - `kept_indices` `[B, Hkv, K]` i64: the key positions kept at the last
+      full step, per key/value head, in decreasing score order; -1 = none.
+    - `full_len` `[B]` i64: the key length Lk at the last full step.
+    - `step` `[B]` i64: steps since the last full step; 0 (or less) means
+      "no state" and forces a full step.
+    - `ref_query` `[B, D]`: the head-mean query at the last full step.
+
+    Per batch element b, with qbar = mean over query heads h of
+    Q[b, h, Lq-1, :] and cos = qbar . ref_query / (|qbar| |ref_query|)
+    (0 when either is zero), the step is full iff `step <= 0`, or
+    `step >= stride` (`fixed`), or `step mod check_every == 0` and
+    `cos < threshold` (`similarity`).
+
+    - Full step: dense attention (exactly `attn.sdpa`). With A the attention
+      probabilities of the last query row, the score of key j for key/value
+      head g is max over the query heads h of group g of
+      max_{j - (pool-1)/2 <= j' <= j + pool/2, 0 <= j' < Lk} A[h, j'] (max
+      pooling, then the GQA group max); the new `kept_indices` are the K
+      highest-scoring positions (ties: lower position first; -1 when K > Lk).
+      New state: (that top-K, Lk, 1, qbar).
+    - Partial step: query head h (unless listed in `dense_heads`) sees key j
+      only if j is in kept_indices[b, h / (Hq/Hkv), :] or j >= full_len
+      (a token appended since the full step), on top of the mask and the
+      causal rule. New state: (kept_indices, full_len, step + 1,
+      ref_query).
+
+    With `stride = 1` every step is full, which is exactly dense attention.
+
+    ```mlir
+    %o, %ki, %fl, %st, %rq = attn.recycle %q, %k, %v
+        state(%kept, %len, %step, %ref : tensor<1x2x8xi64>, tensor<1xi64>,
+              tensor<1xi64>, tensor<1x64xf32>)
+        {causal = #attn.causal<bottom_right>, schedule = #attn.schedule<fixed>,
+         stride = 10, pool = 5}
+        : tensor<1x8x1x64xf32>, tensor<1x2x65x64xf32>, tensor<1x2x65x64xf32>
+        -> tensor<1x8x1x64xf32>
+    ```
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$key,
+    AnyRankedTensor:$value,
+    Optional<AnyRankedTensor>:$mask,
+    AnyRankedTensor:$kept_indices,
+    AnyRankedTensor:$full_len,
+    AnyRankedTensor:$step,
+    AnyRankedTensor:$ref_query,
+    OptionalAttr<F64Attr>:$scale,
+    DefaultValuedAttr<Attn_CausalKindAttr, "::mlir::attn::CausalKind::none">:$causal,
+    OptionalAttr<F64Attr>:$softcap,
+    DefaultValuedAttr<Attn_RecycleScheduleAttr,
+                      "::mlir::attn::RecycleSchedule::fixed">:$schedule,
+    DefaultValuedAttr<I64Attr, "10">:$stride,
+    DefaultValuedAttr<I64Attr, "5">:$check_every,
+    DefaultValuedAttr<F64Attr, "0.85">:$threshold,
+    DefaultValuedAttr<I64Attr, "5">:$pool,
+    OptionalAttr<DenseI64ArrayAttr>:$dense_heads
+  );
+  let results = (outs AnyRankedTensor:$result,
+                      AnyRankedTensor:$new_kept_indices,
+                      AnyRankedTensor:$new_full_len,
+                      AnyRankedTensor:$new_step,
+                      AnyRankedTensor:$new_ref_query);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`mask` `(` $mask^ `:` type($mask) `)`)?
+    `state` `(` $kept_indices `,` $full_len `,` $step `,` $ref_query `:`
+    type($kept_indices) `,` type($full_len) `,` type($step) `,`
+    type($ref_query) `)`
+    attr-dict `:` type($query) `,` type($key) `,` type($value) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Number of query heads that share one key/value head.
+    int64_t getGroupSize();
+    /// Number of kept positions K (from the state type).
+    int64_t getTopK() { return getKeptIndices().getType().getDimSize(2); }
+  }];
 }
 
 #endif // ATTUNE_ATTN_OPS_TD

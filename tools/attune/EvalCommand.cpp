@@ -1,0 +1,374 @@
+//===- EvalCommand.cpp - `attune eval`: accuracy and cost of a rewrite ----===//
+//
+// Compiles a model twice, dense and with a rewrite (--policy or --rewrite),
+// both with `attn-expose-sites` so that every attention site's output is a
+// result, runs them on the same inputs and reports per site and per model
+// output the max/mean absolute error and cosine similarity against the dense
+// run, the density and attention-mass recall of sparse sites (from a third
+// compilation exposing only those statistics, so that computing them does
+// not slow the timed runs), and the median run time of both models.
+// `--json` writes the same report for scripts.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/attune/Commands.h"
+#include "tools/attune/Session.h"
+
+#include "dialects/Attn/IR/AttnOps.h"
+#include "passes/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::driver;
+namespace cl = llvm::cl;
+
+namespace {
+cl::OptionCategory evalCat("attune eval options");
+cl::opt<std::string> jsonOut("json", cl::desc("Write the report as JSON here"),
+                             cl::cat(evalCat));
+cl::opt<unsigned> runs("runs",
+                       cl::desc("Timed runs of each model (median; "
+                                "default 5)"),
+                       cl::init(5), cl::cat(evalCat));
+
+/// Prints an attribute without the dialect prefix ("window<...>").
+std::string attrText(Attribute a) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  a.print(os);
+  StringRef r(s);
+  r.consume_front("#attn.");
+  return r.str();
+}
+
+std::string listText(ArrayRef<int64_t> v) {
+  std::string s;
+  for (auto [i, x] : llvm::enumerate(v))
+    s += (i ? "," : "") + std::to_string(x);
+  return s;
+}
+
+/// What the rewrite made of one site's op, e.g.
+/// "window<sinks = 4, left = 255, right = 0> dense_heads[3,7]".
+std::string describeOp(Operation *op) {
+  auto sdpa = dyn_cast<SdpaOp>(op);
+  if (!sdpa) {
+    std::string s = op->getName().stripDialect().str();
+    if (auto lin = dyn_cast<LinearOp>(op))
+      s = attrText(lin.getVariantAttr()) +
+          (lin.getVariant() == LinearVariant::lightning
+               ? ""
+               : " " + attrText(lin.getFeatureAttr())) +
+          (lin.getExclude() ? " +exclude" : "");
+    else if (auto ag = dyn_cast<AgentOp>(op))
+      s = "agent(" + std::to_string(ag.getNumAgents()) + ")";
+    auto t = cast<RankedTensorType>(op->getResult(0).getType());
+    return s + " heads=" + std::to_string(t.getDimSize(1));
+  }
+  SmallVector<std::string> parts;
+  if (auto w = sdpa.getWindowAttr())
+    parts.push_back(attrText(w));
+  if (Value bm = sdpa.getBlockMask()) {
+    std::string bs = listText(*sdpa.getBlockSize());
+    if (auto sel = bm.getDefiningOp<BlockSelectOp>())
+      parts.push_back(attrText(sel.getMethodAttr()) + "[" + bs + "]");
+    else
+      parts.push_back("block-static[" + bs + "]");
+  }
+  if (auto d = sdpa.getDenseHeads())
+    parts.push_back("dense_heads[" + listText(*d) + "]");
+  if (sdpa.getCompensation())
+    parts.push_back("compensation");
+  if (auto m = sdpa.getScoreModAttr()) {
+    std::string s = attrText(m);
+    if (auto h = sdpa.getScoreModHeads())
+      s += " heads[" + listText(*h) + "]";
+    parts.push_back(s);
+  }
+  if (parts.empty())
+    return "dense";
+  std::string s;
+  for (auto [i, p] : llvm::enumerate(parts))
+    s += (i ? " " : "") + p;
+  return s;
+}
+
+/// Site index -> form, from the module after the rewrite.
+std::map<int64_t, std::string> describeSites(ModuleOp module) {
+  std::map<int64_t, std::string> forms;
+  module.walk([&](Operation *op) {
+    auto a = op->getAttrOfType<IntegerAttr>("attn.site");
+    if (!a || isa<BlockSelectOp>(op) || !op->getDialect() ||
+        op->getDialect()->getNamespace() != "attn")
+      return;
+    std::string &f = forms[a.getInt()];
+    f += (f.empty() ? "" : " | ") + describeOp(op);
+  });
+  return forms;
+}
+
+void addExpose(OpPassManager &pm, bool outputs, bool stats) {
+  std::string p = std::string("attn-expose-sites{outputs=") +
+                  (outputs ? "true" : "false") +
+                  " stats=" + (stats ? "true" : "false") + "}";
+  (void)parsePassPipeline(p, pm, llvm::errs());
+}
+
+/// Runs `m` once untimed (first-touch costs; its outputs are kept) and
+/// then `n` timed times; returns the median time in ms, or a negative value
+/// on failure.
+double timedRuns(CompiledModel &m, const std::vector<HostArray> &ins,
+                 std::vector<HostArray> &outs, unsigned n) {
+  std::vector<double> times;
+  for (unsigned r = 0; r <= n; ++r) {
+    std::vector<HostArray> o;
+    auto t0 = std::chrono::steady_clock::now();
+    if (llvm::Error e = m.jit->run(ins, o)) {
+      llvm::errs() << "error: " << llvm::toString(std::move(e)) << "\n";
+      return -1;
+    }
+    if (r == 0)
+      outs = std::move(o);
+    else
+      times.push_back(msSince(t0));
+  }
+  if (times.empty())
+    return 0;
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+/// Inputs of `sig` by name from `have`, generated (seeded) otherwise.
+bool inputsFor(const Signature &sig, const Signature &haveSig,
+               const std::vector<HostArray> &have, InputSet &given,
+               ModuleOp module, std::vector<HostArray> &out) {
+  std::string err;
+  std::vector<HostArray> generated;
+  if (!given.assemble(sig, seed, module, generated, err)) {
+    llvm::errs() << "error: " << err << "\n";
+    return false;
+  }
+  out.clear();
+  for (size_t i = 0; i < sig.inputs.size(); ++i) {
+    auto it = llvm::find_if(haveSig.inputs, [&](const TensorSpec &s) {
+      return s.name == sig.inputs[i].name;
+    });
+    out.push_back(it == haveSig.inputs.end()
+                      ? generated[i]
+                      : have[it - haveSig.inputs.begin()]);
+  }
+  return true;
+}
+
+struct Row {
+  std::string name, form;
+  Comparison cmp;
+  double density = NAN, recall = NAN;
+};
+
+llvm::json::Value num(double v) {
+  if (std::isnan(v))
+    return nullptr;
+  return v;
+}
+} // namespace
+
+int mlir::attn::driver::evalCommand(int argc, char **argv) {
+  if (!parseCommandLine(argc, argv, "eval",
+                        "attune eval: accuracy and run time of a rewrite "
+                        "against the dense model\n",
+                        {&evalCat}))
+    return 1;
+  if (rewrite.empty()) {
+    llvm::errs() << "error: attune eval: nothing to evaluate; give --policy "
+                    "FILE or --rewrite PIPELINE\n";
+    return 1;
+  }
+  Session session;
+  InputSet given;
+  std::string err;
+  if (!given.load(inputsDir, inputFiles, err)) {
+    llvm::errs() << "error: " << err << "\n";
+    return 1;
+  }
+  OwningOpRef<ModuleOp> module = session.load(modelPath, given);
+  if (!module)
+    return 1;
+  auto main = module->lookupSymbol<func::FuncOp>("main");
+  if (!main) {
+    llvm::errs() << "error: " << modelPath << ": no func.func @main\n";
+    return 1;
+  }
+  unsigned numModelOutputs = main.getNumResults();
+
+  // The rewritten module, for the per-site forms (and early errors).
+  CompileSpec dense, sparse, stats;
+  dense.raise = sparse.raise = stats.raise = !noRaise;
+  sparse.rewrite = stats.rewrite = rewrite;
+  Signature rsig;
+  OwningOpRef<ModuleOp> rewritten =
+      lower(session, *module, sparse, rsig, Phase::Raise);
+  if (!rewritten)
+    return 1;
+  std::map<int64_t, std::string> forms = describeSites(*rewritten);
+
+  dense.beforeLowering = [](OpPassManager &pm) { addExpose(pm, true, false); };
+  sparse.beforeLowering = dense.beforeLowering;
+  stats.beforeLowering = [](OpPassManager &pm) { addExpose(pm, false, true); };
+  auto denseM = compile(session, *module, dense);
+  if (!denseM)
+    return 1;
+  auto sparseM = compile(session, *module, sparse);
+  if (!sparseM)
+    return 1;
+  auto statsM = compile(session, *module, stats);
+  if (!statsM)
+    return 1;
+
+  std::vector<HostArray> dIns, sIns, tIns, dOuts, sOuts, tOuts;
+  if (!given.assemble(denseM->signature, seed, *module, dIns, err)) {
+    llvm::errs() << "error: " << err << "\n";
+    return 1;
+  }
+  if (!inputsFor(sparseM->signature, denseM->signature, dIns, given, *module,
+                 sIns) ||
+      !inputsFor(statsM->signature, denseM->signature, dIns, given, *module,
+                 tIns))
+    return 1;
+  unsigned n = std::max(1u, runs.getValue());
+  double denseMs = timedRuns(*denseM, dIns, dOuts, n);
+  double sparseMs = timedRuns(*sparseM, sIns, sOuts, n);
+  if (denseMs < 0 || sparseMs < 0 || timedRuns(*statsM, tIns, tOuts, 0) < 0)
+    return 1;
+
+  auto byName = [](const Signature &sig, std::vector<HostArray> &outs) {
+    std::map<std::string, HostArray *> m;
+    for (size_t i = 0; i < outs.size(); ++i)
+      m[sig.outputs[i].name] = &outs[i];
+    return m;
+  };
+  auto dMap = byName(denseM->signature, dOuts);
+  auto sMap = byName(sparseM->signature, sOuts);
+  auto tMap = byName(statsM->signature, tOuts);
+  auto scalar = [&](const std::string &name) {
+    auto it = tMap.find(name);
+    return it == tMap.end() ? NAN : it->second->at(0);
+  };
+
+  std::vector<Row> sites, outputs;
+  for (size_t i = 0; i < denseM->signature.outputs.size(); ++i) {
+    const std::string &name = denseM->signature.outputs[i].name;
+    auto it = sMap.find(name);
+    if (it == sMap.end()) {
+      llvm::errs() << "error: the rewritten model has no output '" << name
+                   << "'\n";
+      return 1;
+    }
+    Row r;
+    r.name = name;
+    r.cmp = compare(*it->second, *dMap[name], 0, 0);
+    if (i < numModelOutputs) {
+      outputs.push_back(r);
+      continue;
+    }
+    // "site<N>.out"
+    StringRef n(name);
+    int64_t idx = -1;
+    if (!n.consume_front("site") || !n.consume_back(".out") ||
+        n.getAsInteger(10, idx))
+      continue;
+    r.name = "site " + std::to_string(idx);
+    r.form = forms.count(idx) ? forms[idx] : "?";
+    r.density = scalar("site" + std::to_string(idx) + ".density");
+    r.recall = scalar("site" + std::to_string(idx) + ".recall");
+    sites.push_back(r);
+  }
+
+  llvm::outs() << "attune eval: " << modelPath << "\n  rewrite: " << rewrite
+               << "\n  inputs: "
+               << (inputsDir.empty() && inputFiles.empty()
+                       ? "seed " + std::to_string(seed)
+                       : "given (others seed " + std::to_string(seed) + ")")
+               << "\n\n";
+  llvm::outs() << llvm::format("%-26s %10s %10s %10s %8s %8s  %s\n", "",
+                               "max_abs", "mean_abs", "cosine", "density",
+                               "recall", "form");
+  auto fmt = [](double v, const char *f) {
+    if (std::isnan(v))
+      return std::string("-");
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    os << llvm::format(f, v);
+    return s;
+  };
+  auto print = [&](const Row &r, bool site) {
+    llvm::outs() << llvm::format(
+        "%-26s %10s %10s %10s %8s %8s  %s\n",
+        (site ? r.name : "output " + r.name).c_str(),
+        fmt(r.cmp.maxAbs, "%.3e").c_str(), fmt(r.cmp.meanAbs, "%.3e").c_str(),
+        fmt(r.cmp.cosine, "%.6f").c_str(), fmt(r.density, "%.4f").c_str(),
+        fmt(r.recall, "%.4f").c_str(), r.form.c_str());
+    if (!r.cmp.problem.empty())
+      llvm::outs() << "    " << r.cmp.problem << "\n";
+  };
+  for (const Row &r : sites)
+    print(r, true);
+  for (const Row &r : outputs)
+    print(r, false);
+  llvm::outs() << llvm::format(
+      "\nrun time (median of %u): dense %.3f ms, rewritten %.3f ms (%.2fx)\n",
+      std::max(1u, runs.getValue()), denseMs, sparseMs,
+      sparseMs > 0 ? denseMs / sparseMs : 0.0);
+
+  if (!jsonOut.empty()) {
+    auto rowJson = [&](const Row &r) {
+      llvm::json::Object o{{"max_abs", num(r.cmp.maxAbs)},
+                           {"mean_abs", num(r.cmp.meanAbs)},
+                           {"cosine", num(r.cmp.cosine)}};
+      return o;
+    };
+    llvm::json::Array js, jo;
+    for (const Row &r : sites) {
+      llvm::json::Object o = rowJson(r);
+      o["site"] = std::stoll(r.name.substr(5));
+      o["form"] = r.form;
+      o["density"] = num(r.density);
+      o["recall"] = num(r.recall);
+      js.push_back(std::move(o));
+    }
+    for (const Row &r : outputs) {
+      llvm::json::Object o = rowJson(r);
+      o["name"] = r.name;
+      jo.push_back(std::move(o));
+    }
+    llvm::json::Object root{
+        {"model", modelPath.getValue()},
+        {"rewrite", rewrite.getValue()},
+        {"seed", static_cast<int64_t>(seed)},
+        {"runs", static_cast<int64_t>(std::max(1u, runs.getValue()))},
+        {"time_ms",
+         llvm::json::Object{{"dense", denseMs}, {"rewritten", sparseMs}}},
+        {"sites", std::move(js)},
+        {"outputs", std::move(jo)}};
+    std::error_code ec;
+    llvm::raw_fd_ostream os(jsonOut, ec);
+    if (ec) {
+      llvm::errs() << "error: --json: cannot write '" << jsonOut
+                   << "': " << ec.message() << "\n";
+      return 1;
+    }
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+  }
+  return 0;
+}
