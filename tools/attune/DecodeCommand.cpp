@@ -47,9 +47,6 @@ cl::opt<std::string> inputIds(
     cl::desc("Token ids (.npy, int64 [L] or [B, L]): the prompt, then the "
              "tokens fed at each step (greedy argmax after they run out)"),
     cl::cat(decodeCat));
-// `--check` is read from argv by decodeCommand: `attune run` already
-// registers a global option of that name.
-bool check = false;
 
 /// What each graph input and output is for.
 struct Roles {
@@ -261,20 +258,11 @@ bool writeDir(const std::string &dir,
 } // namespace
 
 int mlir::attn::driver::decodeCommand(int argc, char **argv) {
-  std::vector<char *> args;
-  for (int i = 0; i < argc; ++i) {
-    StringRef a(argv[i]);
-    if (i >= 2 && (a == "--check" || a == "-check"))
-      check = true;
-    else
-      args.push_back(argv[i]);
-  }
   if (!parseCommandLine(
-          static_cast<int>(args.size()), args.data(), "decode",
+          argc, argv, "decode",
           "attune decode: run a decoder-with-past model step by step, "
-          "carrying the KV cache and rewrite state\n\n"
-          "  --check   run onnxruntime on the dense model over the same "
-          "tokens (with its own KV cache) and print each step's error\n",
+          "carrying the KV cache and rewrite state (--check: onnxruntime on "
+          "the dense model over the same tokens, with its own KV cache)\n",
           {&decodeCat}))
     return 1;
   if (promptLen < 1 || numSteps < 0) {

@@ -21,9 +21,6 @@ namespace cl = llvm::cl;
 
 namespace {
 cl::OptionCategory runCat("attune run options");
-cl::opt<bool> check("check",
-                    cl::desc("Run onnxruntime on the same inputs and compare"),
-                    cl::cat(runCat));
 cl::opt<std::string> expectedDir(
     "expected", cl::desc("Compare with reference outputs NAME.npy in DIR"),
     cl::cat(runCat));

@@ -56,6 +56,9 @@ cl::opt<std::string> policy(
 cl::opt<bool> noRaise("no-raise",
                       cl::desc("Do not raise decomposed attention subgraphs"),
                       cl::cat(commonCategory()));
+cl::opt<bool> check("check",
+                    cl::desc("Compare with onnxruntime on the same inputs"),
+                    cl::cat(commonCategory()));
 cl::opt<double> rtol("rtol", cl::desc("Relative tolerance (default 1e-4)"),
                      cl::init(1e-4), cl::cat(commonCategory()));
 cl::opt<double> atol("atol", cl::desc("Absolute tolerance (default 1e-5)"),

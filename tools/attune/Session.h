@@ -39,6 +39,7 @@ extern llvm::cl::opt<std::string> outputDir;
 extern llvm::cl::opt<std::string> rewrite;
 extern llvm::cl::opt<std::string> policy;
 extern llvm::cl::opt<bool> noRaise;
+extern llvm::cl::opt<bool> check;
 extern llvm::cl::opt<double> rtol, atol;
 extern llvm::cl::opt<std::string> python;
 

@@ -206,9 +206,22 @@ def Attn_LinearOp : Attn_Op<"linear", [Pure,
       D_ij = exp(-s (i - j)) for i >= j, and no normalization (Lightning
       Attention-2); with no decay it is the unnormalized causal product.
 
-    With `exclude` (an i1 block map and `block_size` as for `attn.sdpa`),
-    only the key blocks *not* in the map contribute: this is the linear term
-    of the sparse + linear hybrid (SLA).
+    With `exclude` (an i1 block map and `block_size` as for `attn.sdpa`;
+    kernelized variant only), only the key blocks *not* in the map
+    contribute: this is the linear term of the sparse + linear hybrid (SLA).
+
+    Details the formulas leave open: `scale` is unused by `kernelized` (the
+    normalization cancels it), is `s` for `mala` (default 1/sqrt(D)),
+    multiplies q . k for `lightning` (default 1; lightning applies no
+    feature map), and is the softmax scale of `attn.agent`. Causal MALA takes
+    its sums and means over j <= p_i with N = p_i + 1. Causal forms need
+    Lq <= Lk (queries aligned to the end of the keys). MALA is implemented
+    exactly as written in METHODS.md, with s^2 / N (its weights sum to
+    s(1 + z) - z, which is 1 only for s = 1; s / N would always sum to 1).
+    The reference decomposition never builds an Lq x Lk matrix: non-causal
+    forms compute K^T [V, 1] first (O(N d^2)); causal and lightning forms
+    are chunked (`chunk` x `chunk` masked products inside a chunk, a running
+    state across chunks).
 
     ```mlir
     %o = attn.linear %q, %k, %v {variant = #attn.linear<kernelized>,
