@@ -74,6 +74,7 @@ void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
     pm.addPass(createCSEPass());
     return;
   case Phase::Llvm:
+    pm.addNestedPass<func::FuncOp>(createMaterializeReturnsPass());
     addText(pm, "one-shot-bufferize{bufferize-function-boundaries "
                 "function-boundary-type-conversion=identity-layout-map}");
     addText(pm, "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}");

@@ -40,4 +40,24 @@ def ConvertOnnxToLinalgPass
                            "::mlir::math::MathDialect"];
 }
 
+def MaterializeReturnsPass
+    : Pass<"attn-materialize-returns", "::mlir::func::FuncOp"> {
+  let summary = "Give every returned tensor its own buffer before bufferization";
+  let description = [{
+    With results turned into caller-provided out-parameters, each returned
+    value needs a buffer of its own: a value returned twice, a function
+    argument or a constant returned as is would otherwise alias another
+    output or an input. This inserts a copy for those.
+
+    ```mlir
+    // before
+    return %a, %a : tensor<4xf32>, tensor<4xf32>
+    // after
+    %c = bufferization.alloc_tensor() copy(%a) : tensor<4xf32>
+    return %a, %c : tensor<4xf32>, tensor<4xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 #endif // ATTUNE_CONVERSION_PASSES_TD

@@ -85,6 +85,11 @@ def make_session(model, level, threads):
     if threads:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
+    if str(model).endswith(".onnxtext"):
+        # The ONNX text syntax (what attune's tests write by hand).
+        import onnx.parser
+        with open(model) as f:
+            model = onnx.parser.parse_model(f.read()).SerializeToString()
     return ort.InferenceSession(model, sess_options=opts,
                                 providers=["CPUExecutionProvider"])
 

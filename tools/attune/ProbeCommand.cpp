@@ -147,8 +147,11 @@ std::vector<size_t> topFraction(const std::vector<HeadScore> &s, double frac,
                                 double HeadScore::*key) {
   std::vector<size_t> idx(s.size());
   std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
-    return s[a].*key > s[b].*key;
+  // Highest score first; ties keep (site, head) order.
+  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+    if (s[a].*key != s[b].*key)
+      return s[a].*key > s[b].*key;
+    return a < b;
   });
   size_t k = std::min(
       s.size(), static_cast<size_t>(std::ceil(frac * s.size() - 1e-9)));
