@@ -46,12 +46,8 @@ struct AttnCalibratePass
     FailureOr<SmallVector<SdpaOp>> sites = selectSites(module, layers, kPass);
     if (failed(sites))
       return signalPassFailure();
-    if (collectSites(module).empty()) {
-      module.emitError() << kPass
-                         << ": the module has no attention site (attn.sdpa) "
-                            "to calibrate; run attn-raise first";
+    if (failed(requireSites(module, kPass, "calibrate")))
       return signalPassFailure();
-    }
     for (SdpaOp op : *sites)
       if (failed(calibrate(op, mod)))
         return signalPassFailure();

@@ -122,12 +122,8 @@ struct AttnLinearizePass
     ModuleOp module = getOperation();
     if (failed(checkOptions(module)))
       return signalPassFailure();
-    if (collectSites(module).empty()) {
-      module.emitError() << kPass
-                         << ": the module has no attention site (attn.sdpa) "
-                            "to linearize; run attn-raise first";
+    if (failed(requireSites(module, kPass, "linearize")))
       return signalPassFailure();
-    }
     FailureOr<SmallVector<SdpaOp>> sites = selectSites(module, layers, kPass);
     if (failed(sites))
       return signalPassFailure();

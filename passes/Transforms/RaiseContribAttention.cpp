@@ -13,8 +13,6 @@
 
 #include "mlir/IR/Matchers.h"
 
-#include <cmath>
-
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::raise;
@@ -122,21 +120,11 @@ LogicalResult raise::raiseContribAttention(NodeOp node, SiteMap &sites) {
     k4 = nb.concat({pk, k4}, 2);
     v4 = nb.concat({pv, v4}, 2);
   }
-  Value mask = combineMasks(nb, keep, bias, et,
-                            node.getFloatAttr("mask_filter_value", -10000.0));
-  CausalKind causal = CausalKind::none;
-  if (node.getIntAttr("unidirectional", 0)) {
-    auto c = causalWithOffset(node, past, seq, lk);
-    if (failed(c))
-      return failure();
-    causal = *c;
-  }
-  double scale = node.getFloatAttr("scale", 0.0);
-  if (scale == 0.0)
-    scale = 1.0 / std::sqrt(static_cast<double>(dimsOf(q4)[3]));
-
-  SdpaOp sdpa = buildSdpa(b, loc, q4, k4, v4, mask, scale, causal);
-  if (failed(replaceResult(node, 0, nb.mergeHeads(sdpa.getResult()))))
+  FailureOr<SdpaOp> sdpa =
+      buildContribSdpa(nb, node, q4, k4, v4, keep, bias, et, past, seq, lk);
+  if (failed(sdpa))
+    return failure();
+  if (failed(replaceResult(node, 0, nb.mergeHeads(sdpa->getResult()))))
     return failure();
   if (node->getNumResults() > 1 && !node->getResult(1).use_empty()) {
     if (sizes[0] != sizes[2])
@@ -149,12 +137,8 @@ LogicalResult raise::raiseContribAttention(NodeOp node, SiteMap &sites) {
       return failure();
   }
 
-  SiteInfo info;
-  info.pattern = "com.microsoft.Attention";
-  info.layout = "bsnh";
-  info.scaleSource = scaleSourceOf(node, "scale", true);
-  info.from.push_back(nodeName(node));
-  sites[sdpa] = std::move(info);
+  recordFusedSite(sites, *sdpa, node, "com.microsoft.Attention", "bsnh",
+                  /*zeroScaleIsDefault=*/true);
   return success();
 }
 
@@ -285,12 +269,8 @@ LogicalResult raise::raiseGroupQueryAttention(NodeOp node, SiteMap &sites) {
     k4 = nb.concat({node.getInputs()[3], k4}, 2);
     v4 = nb.concat({node.getInputs()[4], v4}, 2);
   }
-  double scale = node.getFloatAttr("scale", 0.0);
-  if (scale == 0.0)
-    scale = 1.0 / std::sqrt(static_cast<double>(d));
-  std::optional<double> softcap;
-  if (double c = node.getFloatAttr("softcap", 0.0); c > 0.0)
-    softcap = c;
+  double scale = contribScale(node, d);
+  std::optional<double> softcap = softcapOf(node);
 
   SdpaOp sdpa = buildSdpa(b, loc, q4, k4, v4, bias, scale,
                           CausalKind::bottom_right, softcap);
@@ -298,15 +278,10 @@ LogicalResult raise::raiseGroupQueryAttention(NodeOp node, SiteMap &sites) {
       failed(replaceResult(node, 1, k4)) || failed(replaceResult(node, 2, v4)))
     return failure();
 
-  SiteInfo info;
-  info.pattern = "com.microsoft.GroupQueryAttention";
-  info.layout = "bsnh";
-  info.scaleSource = scaleSourceOf(node, "scale", true);
   if (softcap)
     note =
         "softcap=" + formatDouble(*softcap) + (note.empty() ? "" : "; ") + note;
-  info.note = note;
-  info.from.push_back(nodeName(node));
-  sites[sdpa] = std::move(info);
+  recordFusedSite(sites, sdpa, node, "com.microsoft.GroupQueryAttention",
+                  "bsnh", /*zeroScaleIsDefault=*/true, note);
   return success();
 }

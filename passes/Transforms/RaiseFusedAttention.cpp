@@ -125,34 +125,25 @@ LogicalResult raise::raiseOnnxAttention(NodeOp node, SiteMap &sites) {
                               << ": attn_mask does not broadcast to the "
                                  "attention scores";
   }
-  CausalKind causal = CausalKind::none;
-  if (node.getIntAttr("is_causal", 0)) {
-    auto c = causalWithOffset(node, past, lq, lk);
-    if (failed(c))
-      return failure();
-    causal = *c;
-  }
+  FailureOr<CausalKind> causal =
+      causalFromFlag(node, "is_causal", past, lq, lk);
+  if (failed(causal))
+    return failure();
   double scale = node.hasAttr("scale")
                      ? node.getFloatAttr("scale", 1.0)
                      : 1.0 / std::sqrt(static_cast<double>(dimsOf(q4)[3]));
-  std::optional<double> softcap;
-  if (double c = node.getFloatAttr("softcap", 0.0); c > 0.0)
-    softcap = c;
+  std::optional<double> softcap = softcapOf(node);
 
-  SdpaOp sdpa = buildSdpa(b, loc, q4, k4, v4, mask, scale, causal, softcap);
+  SdpaOp sdpa = buildSdpa(b, loc, q4, k4, v4, mask, scale, *causal, softcap);
   Value y = rank == 3 ? nb.mergeHeads(sdpa.getResult()) : sdpa.getResult();
   if (failed(replaceResult(node, 0, y)) || failed(replaceResult(node, 1, k4)) ||
       failed(replaceResult(node, 2, v4)))
     return failure();
 
-  SiteInfo info;
-  info.pattern = "Attention-" + std::to_string(node.getOpset());
-  info.layout = rank == 3 ? "bsnh" : "4d";
-  info.scaleSource = scaleSourceOf(node, "scale", false);
-  if (softcap)
-    info.note = "softcap=" + formatDouble(*softcap);
-  info.from.push_back(nodeName(node));
-  sites[sdpa] = std::move(info);
+  recordFusedSite(sites, sdpa, node,
+                  "Attention-" + std::to_string(node.getOpset()),
+                  rank == 3 ? "bsnh" : "4d", /*zeroScaleIsDefault=*/false,
+                  softcap ? "softcap=" + formatDouble(*softcap) : "");
   return success();
 }
 
@@ -272,30 +263,16 @@ LogicalResult raise::raiseMultiHeadAttention(NodeOp node, SiteMap &sites) {
                               << ": expected attention_bias of shape "
                                  "[B or 1, num_heads or 1, S, T]";
   }
-  Value mask = combineMasks(nb, keep, bias, et,
-                            node.getFloatAttr("mask_filter_value", -10000.0));
-  CausalKind causal = CausalKind::none;
-  if (node.getIntAttr("unidirectional", 0)) {
-    auto c = causalWithOffset(node, past, lq, lk);
-    if (failed(c))
-      return failure();
-    causal = *c;
-  }
-  double scale = node.getFloatAttr("scale", 0.0);
-  if (scale == 0.0)
-    scale = 1.0 / std::sqrt(static_cast<double>(dimsOf(q4)[3]));
-
-  SdpaOp sdpa = buildSdpa(b, loc, q4, k4, v4, mask, scale, causal);
-  Value y = nb.mergeHeads(sdpa.getResult());
+  FailureOr<SdpaOp> sdpa =
+      buildContribSdpa(nb, node, q4, k4, v4, keep, bias, et, past, lq, lk);
+  if (failed(sdpa))
+    return failure();
+  Value y = nb.mergeHeads(sdpa->getResult());
   if (failed(replaceResult(node, 0, y)) || failed(replaceResult(node, 1, k4)) ||
       failed(replaceResult(node, 2, v4)))
     return failure();
 
-  SiteInfo info;
-  info.pattern = "com.microsoft.MultiHeadAttention";
-  info.layout = "bsnh";
-  info.scaleSource = scaleSourceOf(node, "scale", true);
-  info.from.push_back(nodeName(node));
-  sites[sdpa] = std::move(info);
+  recordFusedSite(sites, *sdpa, node, "com.microsoft.MultiHeadAttention",
+                  "bsnh", /*zeroScaleIsDefault=*/true);
   return success();
 }

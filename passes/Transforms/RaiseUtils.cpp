@@ -295,12 +295,61 @@ FailureOr<CausalKind> raise::causalWithOffset(onnx::NodeOp node, int64_t past,
                           << lq << ", Lk=" << lk << ")";
 }
 
+FailureOr<CausalKind> raise::causalFromFlag(onnx::NodeOp node, StringRef attr,
+                                            int64_t past, int64_t lq,
+                                            int64_t lk) {
+  if (!node.getIntAttr(attr, 0))
+    return CausalKind::none;
+  return causalWithOffset(node, past, lq, lk);
+}
+
 std::string raise::scaleSourceOf(onnx::NodeOp node, StringRef attr,
                                  bool zeroIsDefault) {
   if (!node.hasAttr(attr) ||
       (zeroIsDefault && node.getFloatAttr(attr, 0.0) == 0.0))
     return "default 1/sqrt(D)";
   return "attribute " + attr.str();
+}
+
+double raise::contribScale(onnx::NodeOp node, int64_t headSize) {
+  double scale = node.getFloatAttr("scale", 0.0);
+  if (scale == 0.0)
+    scale = 1.0 / std::sqrt(static_cast<double>(headSize));
+  return scale;
+}
+
+std::optional<double> raise::softcapOf(onnx::NodeOp node) {
+  if (double c = node.getFloatAttr("softcap", 0.0); c > 0.0)
+    return c;
+  return std::nullopt;
+}
+
+FailureOr<SdpaOp> raise::buildContribSdpa(NodeBuilder &nb, onnx::NodeOp node,
+                                          Value q4, Value k4, Value v4,
+                                          Value keep, Value bias, Type et,
+                                          int64_t past, int64_t lq,
+                                          int64_t lk) {
+  Value mask = combineMasks(nb, keep, bias, et,
+                            node.getFloatAttr("mask_filter_value", -10000.0));
+  FailureOr<CausalKind> causal =
+      causalFromFlag(node, "unidirectional", past, lq, lk);
+  if (failed(causal))
+    return failure();
+  double scale = contribScale(node, dimsOf(q4)[3]);
+  return buildSdpa(nb.builder(), nb.getLoc(), q4, k4, v4, mask, scale,
+                   *causal);
+}
+
+void raise::recordFusedSite(SiteMap &sites, SdpaOp sdpa, onnx::NodeOp node,
+                            std::string pattern, StringRef layout,
+                            bool zeroScaleIsDefault, std::string note) {
+  SiteInfo info;
+  info.pattern = std::move(pattern);
+  info.layout = layout.str();
+  info.scaleSource = scaleSourceOf(node, "scale", zeroScaleIsDefault);
+  info.note = std::move(note);
+  info.from.push_back(nodeName(node));
+  sites[sdpa] = std::move(info);
 }
 
 Value raise::combineMasks(NodeBuilder &nb, Value keep, Value bias, Type et,

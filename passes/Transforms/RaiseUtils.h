@@ -140,9 +140,33 @@ bool broadcastsTo(ArrayRef<int64_t> mask, ArrayRef<int64_t> scores);
 /// `causal` kind expresses it.
 FailureOr<CausalKind> causalWithOffset(onnx::NodeOp node, int64_t past,
                                        int64_t lq, int64_t lk);
+/// The causality of a node whose flag attribute `attr` (is_causal,
+/// unidirectional) asks for it: none when the flag is 0, else
+/// causalWithOffset.
+FailureOr<CausalKind> causalFromFlag(onnx::NodeOp node, StringRef attr,
+                                     int64_t past, int64_t lq, int64_t lk);
 /// "attribute scale" or "default 1/sqrt(D)".
 std::string scaleSourceOf(onnx::NodeOp node, StringRef attr,
                           bool zeroIsDefault);
+/// The `scale` attribute of a com.microsoft node, where 0 (its default)
+/// means 1/sqrt(headSize).
+double contribScale(onnx::NodeOp node, int64_t headSize);
+/// The `softcap` attribute when it is positive (0, the default, is off).
+std::optional<double> softcapOf(onnx::NodeOp node);
+/// The attn.sdpa of a com.microsoft Attention / MultiHeadAttention node on
+/// 4-D q/k/v (k/v already holding the `past` cached keys): its `keep` and
+/// `bias` masks combined with `mask_filter_value`, causality from
+/// `unidirectional`, `scale` as contribScale. Fails after an error on the
+/// node when the causality cannot be expressed.
+FailureOr<SdpaOp> buildContribSdpa(NodeBuilder &nb, onnx::NodeOp node,
+                                   Value q4, Value k4, Value v4, Value keep,
+                                   Value bias, Type et, int64_t past,
+                                   int64_t lq, int64_t lk);
+/// Records `sdpa` as the site that replaced fused node `node` (its remark:
+/// `pattern`, `layout`, where the scale came from, and `note`).
+void recordFusedSite(SiteMap &sites, SdpaOp sdpa, onnx::NodeOp node,
+                     std::string pattern, StringRef layout,
+                     bool zeroScaleIsDefault, std::string note = "");
 /// The sdpa mask for a boolean keep mask and/or an additive bias (either may
 /// be null): both together become one additive mask with `fill` where masked.
 Value combineMasks(NodeBuilder &nb, Value keep, Value bias, Type et,

@@ -72,12 +72,8 @@ struct AttnRecyclePass
     FailureOr<SmallVector<SdpaOp>> sites = selectSites(module, layers, kPass);
     if (failed(sites))
       return signalPassFailure();
-    if (collectSites(module).empty()) {
-      module.emitError() << kPass
-                         << ": the module has no attention site (attn.sdpa) "
-                            "to recycle; run attn-raise first";
+    if (failed(requireSites(module, kPass, "recycle")))
       return signalPassFailure();
-    }
     auto main = module.lookupSymbol<func::FuncOp>("main");
     if (!main || main.getBody().empty()) {
       module.emitError() << kPass

@@ -59,6 +59,15 @@ SmallVector<SdpaOp> mlir::attn::collectSites(ModuleOp module) {
   return ops;
 }
 
+LogicalResult mlir::attn::requireSites(ModuleOp module, StringRef passName,
+                                      StringRef verb) {
+  if (!collectSites(module).empty())
+    return success();
+  return module.emitError()
+         << passName << ": the module has no attention site (attn.sdpa) to "
+         << verb << "; run attn-raise first";
+}
+
 FailureOr<SmallVector<SdpaOp>>
 mlir::attn::selectSites(ModuleOp module, StringRef layers, StringRef passName) {
   std::string error;

@@ -28,6 +28,12 @@ parseIndexList(StringRef spec, std::string &error);
 /// order for ops without one).
 SmallVector<SdpaOp> collectSites(ModuleOp module);
 
+/// Fails with "<passName>: the module has no attention site (attn.sdpa) to
+/// <verb>; run attn-raise first" on the module when it has no sdpa op (a
+/// rewrite on a model that was not raised would otherwise do nothing).
+LogicalResult requireSites(ModuleOp module, StringRef passName,
+                           StringRef verb);
+
 /// The sites selected by `layers` (a list as above). Emits an error on the
 /// module naming `passName` when the list is malformed or names a site that
 /// does not exist.

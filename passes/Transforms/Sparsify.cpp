@@ -50,12 +50,8 @@ struct AttnSparsifyPass
     ModuleOp module = getOperation();
     if (failed(resolveOptions(module)))
       return signalPassFailure();
-    if (collectSites(module).empty()) {
-      module.emitError() << kPass
-                         << ": the module has no attention site (attn.sdpa) "
-                            "to sparsify; run attn-raise first";
+    if (failed(requireSites(module, kPass, "sparsify")))
       return signalPassFailure();
-    }
     FailureOr<SmallVector<SdpaOp>> sites = selectSites(module, layers, kPass);
     if (failed(sites))
       return signalPassFailure();

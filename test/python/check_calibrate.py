@@ -15,58 +15,18 @@ usage: check_calibrate.py --attune BIN --work DIR CASE...   (or `all`)
 
 import argparse
 import os
-import subprocess
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import attn_harness as harness  # noqa: E402
 import ref_calibrate as ref  # noqa: E402
+from attn_harness import tensor  # noqa: E402
 
 TOL = 1e-4
 ARGS = None
-
-
-def run_attune(model, inputs, rewrite, tag):
-    """Runs `attune run` and returns {output name: array}."""
-    d = os.path.join(ARGS.work, tag)
-    os.makedirs(os.path.join(d, "in"), exist_ok=True)
-    for name, x in inputs.items():
-        np.save(os.path.join(d, "in", name + ".npy"), x)
-    cmd = [ARGS.attune, "run", model, "--inputs", os.path.join(d, "in"),
-           "--output-dir", os.path.join(d, "out")]
-    if rewrite:
-        cmd += ["--rewrite", rewrite]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stdout}{r.stderr}")
-    out = os.path.join(d, "out")
-    return {f[:-4]: np.load(os.path.join(out, f)) for f in os.listdir(out)
-            if f.endswith(".npy")}
-
-
-def onnx_attention(tag, shape, causal):
-    """Attention-23 with Q [B,Hq,Lq,D], K/V [B,Hkv,Lk,D]; returns the path."""
-    b, hq, hkv, lq, lk, d = shape
-    vi = helper.make_tensor_value_info
-    f32 = TensorProto.FLOAT
-    node = helper.make_node("Attention", ["Q", "K", "V"], ["Y"],
-                            is_causal=int(causal))
-    graph = helper.make_graph(
-        [node], tag, [vi("Q", f32, [b, hq, lq, d]), vi("K", f32, [b, hkv, lk, d]),
-                      vi("V", f32, [b, hkv, lk, d])],
-        [vi("Y", f32, [b, hq, lq, d])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
-    os.makedirs(ARGS.work, exist_ok=True)
-    path = os.path.join(ARGS.work, tag + ".onnx")
-    onnx.save(model, path)
-    return path
-
-
-def tensor(shape):
-    return "tensor<" + "x".join(map(str, shape)) + "xf32>"
+H = None  # the harness, set up in main()
 
 
 def mlir_sites(tag, shape, causals):
@@ -84,11 +44,7 @@ def mlir_sites(tag, shape, causals):
 {body}  return {rets} : {", ".join([tq] * len(causals))}
 }}
 """
-    os.makedirs(ARGS.work, exist_ok=True)
-    path = os.path.join(ARGS.work, tag + ".mlir")
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+    return H.write_model(tag, text)
 
 
 def inputs_for(shape, seed, sinks=()):
@@ -110,10 +66,7 @@ def inputs_for(shape, seed, sinks=()):
 
 
 def compare(tag, got, want, tol=TOL):
-    err = float(np.abs(got.astype(np.float64) - want).max())
-    print(f"  {tag}: max_abs_err {err:.3e} (tol {tol:g})")
-    if not err <= tol:
-        raise AssertionError(f"{tag}: max abs error {err} > {tol}")
+    harness.compare(tag, got, want, tol)
 
 
 def must_change(tag, got, dense):
@@ -125,26 +78,21 @@ def must_change(tag, got, dense):
 
 def check_case(tag, shape, causal, rewrite, x, **method):
     """Runs the calibrated model and compares with ref.attention(**method)."""
-    model = onnx_attention(tag, shape, causal == "top_left")
-    got = run_attune(model, x, rewrite, tag)["Y"]
+    model = H.onnx_attention(tag, shape, causal == "top_left")
+    got = H.run_attune(model, x, rewrite, tag)["Y"]
     want = ref.attention(x["Q"], x["K"], x["V"], causal, **method)
     compare(tag, got, want)
     must_change(tag, got, ref.attention(x["Q"], x["K"], x["V"], causal))
 
 
 def check_identity(tag, shape, causal, rewrite, x):
-    model = onnx_attention(tag, shape, causal == "top_left")
-    got = run_attune(model, x, rewrite, tag)["Y"]
-    dense = run_attune(model, x, "", tag + "-dense")["Y"]
+    model = H.onnx_attention(tag, shape, causal == "top_left")
+    got = H.run_attune(model, x, rewrite, tag)["Y"]
+    dense = H.run_attune(model, x, "", tag + "-dense")["Y"]
     compare(tag + " vs dense", got, dense.astype(np.float64), 1e-6)
 
 
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__.replace("_", "-")] = fn
-    return fn
+CASES, case = harness.case_registry()
 
 
 @case
@@ -167,8 +115,8 @@ def zerotuning_decode():
     shape = (1, 4, 2, 5, 23, 16)
     x = inputs_for(shape, 7)
     model = mlir_sites("zt-decode", shape, ["bottom_right"])
-    got = run_attune(model, x, "attn-calibrate{method=zerotuning gamma=2.5}",
-                     "zt-decode")["Y0"]
+    got = H.run_attune(model, x, "attn-calibrate{method=zerotuning gamma=2.5}",
+                       "zt-decode")["Y0"]
     compare("zt-decode", got, ref.attention(x["Q"], x["K"], x["V"],
                                             "bottom_right", "zerotuning",
                                             gamma=2.5))
@@ -229,7 +177,7 @@ def layers():
     shape = (1, 4, 2, 17, 17, 8)
     x = inputs_for(shape, 41, sinks=(0, 4))
     model = mlir_sites("layers", shape, ["top_left", "none"])
-    out = run_attune(model, x, "attn-calibrate{method=act layers=1}", "layers")
+    out = H.run_attune(model, x, "attn-calibrate{method=act layers=1}", "layers")
     compare("layers site 0 (dense)", out["Y0"],
             ref.attention(x["Q"], x["K"], x["V"], "top_left"))
     compare("layers site 1 (act)", out["Y1"],
@@ -239,12 +187,13 @@ def layers():
 
 
 def main():
-    global ARGS
+    global ARGS, H
     p = argparse.ArgumentParser()
     p.add_argument("--attune", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("cases", nargs="+")
     ARGS = p.parse_args()
+    H = harness.Harness(ARGS.attune, ARGS.work)
     names = list(CASES) if ARGS.cases == ["all"] else ARGS.cases
     failed = []
     for n in names:

@@ -22,30 +22,24 @@ usage: check_eval.py --attune BIN --work DIR --model MODEL.onnx
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from attn_harness import load_outputs, run  # noqa: E402
+
 ARGS = None
 FAILED = []
-
-
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stdout}{r.stderr}")
-    return r.stdout
 
 
 def attune_run(tag, extra):
     out = os.path.join(ARGS.work, tag)
     run([ARGS.attune, "run", ARGS.model, "--inputs", os.path.join(ARGS.work, "in"),
          "--output-dir", out] + extra)
-    return {f[:-4]: np.load(os.path.join(out, f)) for f in os.listdir(out)
-            if f.endswith(".npy")}
+    return load_outputs(out)
 
 
 def check(tag, got, want, tol):

@@ -20,6 +20,7 @@ import onnx
 from onnx import TensorProto, helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import attn_harness as harness  # noqa: E402
 import ref_linear as ref  # noqa: E402
 
 
@@ -173,8 +174,7 @@ def run_case(name, attune, workdir, tol, seed):
         feeds.update(K=k[:, :, p:], V=v[:, :, p:], PK=k[:, :, :p], PV=v[:, :, :p])
     else:
         feeds.update(K=k, V=v)
-    for n, x in feeds.items():
-        np.save(os.path.join(d, "in", n + ".npy"), x)
+    harness.save_inputs(os.path.join(d, "in"), feeds)
     out = os.path.join(d, "out")
     cmd = [attune, "run", model, "--inputs", os.path.join(d, "in"),
            "--rewrite", "attn-linearize{" + opts + "}", "--output-dir", out]

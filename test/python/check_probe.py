@@ -26,21 +26,16 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 
 import numpy as np
 import onnx
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from attn_harness import run  # noqa: E402
+
 ARGS = None
 FAILED = []
-
-
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stdout}{r.stderr}")
-    return r.stdout
 
 
 def exposed_probs(inputs):

@@ -28,6 +28,7 @@ import onnx
 from onnx import TensorProto, helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from attn_harness import load_outputs, save_inputs  # noqa: E402
 from ref_recycle import RecycledAttention, attention  # noqa: E402
 
 F32 = TensorProto.FLOAT
@@ -101,14 +102,13 @@ def run_attune(args, model, inputs, work):
         os.makedirs(dd, exist_ok=True)
         for f in os.listdir(dd):
             os.remove(os.path.join(dd, f))
-    for name, arr in inputs.items():
-        np.save(os.path.join(ind, name + ".npy"), arr)
+    save_inputs(ind, inputs)
     cmd = [args.attune, "run", model, "--rewrite", args.rewrite, "--inputs",
            ind, "--output-dir", outd]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"attune failed ({' '.join(cmd)}):\n{r.stdout}{r.stderr}")
-    return {f[:-4]: np.load(os.path.join(outd, f)) for f in os.listdir(outd)}
+    return load_outputs(outd)
 
 
 def make_ref(args, d):
@@ -202,8 +202,7 @@ def attune_decode(args, model, out, rewrite, extra=()):
 
 
 def load_step(out, t, kind):
-    d = os.path.join(out, f"step{t}", kind)
-    return {f[:-4]: np.load(os.path.join(d, f)) for f in os.listdir(d)}
+    return load_outputs(os.path.join(out, f"step{t}", kind))
 
 
 def check_decode(args):

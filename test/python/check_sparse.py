@@ -16,58 +16,18 @@ usage: check_sparse.py --attune BIN --work DIR CASE...   (or `all`)
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import attn_harness as harness  # noqa: E402
 import ref_sparse as ref  # noqa: E402
+from attn_harness import tensor  # noqa: E402
 
 TOL = 1e-4
 ARGS = None
-
-
-def run_attune(model, inputs, rewrite, tag):
-    """Runs `attune run` and returns {output name: array}."""
-    d = os.path.join(ARGS.work, tag)
-    os.makedirs(os.path.join(d, "in"), exist_ok=True)
-    for name, x in inputs.items():
-        np.save(os.path.join(d, "in", name + ".npy"), x)
-    cmd = [ARGS.attune, "run", model, "--inputs", os.path.join(d, "in"),
-           "--output-dir", os.path.join(d, "out")]
-    if rewrite:
-        cmd += ["--rewrite", rewrite]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stdout}{r.stderr}")
-    out = os.path.join(d, "out")
-    return {f[:-4]: np.load(os.path.join(out, f)) for f in os.listdir(out)
-            if f.endswith(".npy")}
-
-
-def onnx_attention(tag, shape, causal):
-    """Attention-23 with Q [B,Hq,Lq,D], K/V [B,Hkv,Lk,D]; returns the path."""
-    b, hq, hkv, lq, lk, d = shape
-    vi = helper.make_tensor_value_info
-    f32 = TensorProto.FLOAT
-    node = helper.make_node("Attention", ["Q", "K", "V"], ["Y"],
-                            is_causal=int(causal))
-    graph = helper.make_graph(
-        [node], tag, [vi("Q", f32, [b, hq, lq, d]), vi("K", f32, [b, hkv, lk, d]),
-                      vi("V", f32, [b, hkv, lk, d])],
-        [vi("Y", f32, [b, hq, lq, d])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
-    path = os.path.join(ARGS.work, tag + ".onnx")
-    os.makedirs(ARGS.work, exist_ok=True)
-    onnx.save(model, path)
-    return path
-
-
-def tensor(shape, et="f32"):
-    return "tensor<" + "x".join(map(str, shape)) + "x" + et + ">"
+H = None  # the harness, set up in main()
 
 
 def mlir_sdpa(tag, shape, causal):
@@ -80,11 +40,7 @@ def mlir_sdpa(tag, shape, causal):
   return %o : {tq}
 }}
 """
-    path = os.path.join(ARGS.work, tag + ".mlir")
-    os.makedirs(ARGS.work, exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+    return H.write_model(tag, text)
 
 
 def mlir_select(tag, shape, attrs, bq, bk):
@@ -98,11 +54,7 @@ def mlir_select(tag, shape, attrs, bq, bk):
   return %m : {tm}
 }}
 """
-    path = os.path.join(ARGS.work, tag + ".mlir")
-    os.makedirs(ARGS.work, exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+    return H.write_model(tag, text)
 
 
 def inputs_for(shape, seed, local=False):
@@ -128,10 +80,7 @@ def inputs_for(shape, seed, local=False):
 
 
 def compare(tag, got, want, tol=TOL):
-    err = float(np.abs(got.astype(np.float64) - want).max())
-    print(f"  {tag}: max_abs_err {err:.3e} (tol {tol:g})")
-    if not err <= tol:
-        raise AssertionError(f"{tag}: max abs error {err} > {tol}")
+    harness.compare(tag, got, want, tol)
 
 
 def check_sparse_case(tag, shape, causal, rewrite, keep, seed, comp=False,
@@ -140,9 +89,9 @@ def check_sparse_case(tag, shape, causal, rewrite, keep, seed, comp=False,
     that the rewrite changed the output."""
     x = inputs_for(shape, seed, local=local)
     model = (mlir_sdpa(tag, shape, mlir_causal) if mlir_causal
-             else onnx_attention(tag, shape, causal))
+             else H.onnx_attention(tag, shape, causal))
     kind = mlir_causal or ("top_left" if causal else "none")
-    got = run_attune(model, x, rewrite, tag)["Y"]
+    got = H.run_attune(model, x, rewrite, tag)["Y"]
     compare(tag, got, ref.attention(x["Q"], x["K"], x["V"], keep, kind,
                                     compensation=comp))
     dense = ref.attention(x["Q"], x["K"], x["V"], None, kind)
@@ -156,18 +105,13 @@ def check_sparse_case(tag, shape, causal, rewrite, keep, seed, comp=False,
 def check_identity(tag, shape, causal, rewrite, seed):
     """The rewrite must not change the output (to float rounding)."""
     x = inputs_for(shape, seed)
-    model = onnx_attention(tag, shape, causal)
-    got = run_attune(model, x, rewrite, tag)["Y"]
-    dense = run_attune(model, x, "", tag + "-dense")["Y"]
+    model = H.onnx_attention(tag, shape, causal)
+    got = H.run_attune(model, x, rewrite, tag)["Y"]
+    dense = H.run_attune(model, x, "", tag + "-dense")["Y"]
     compare(tag + " vs dense", got, dense.astype(np.float64), 1e-6)
 
 
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__.replace("_", "-")] = fn
-    return fn
+CASES, case = harness.case_registry()
 
 
 # -- window / neighborhood ---------------------------------------------------
@@ -286,7 +230,7 @@ def check_map(tag, shape, method, causal, bq, bk, seed, local=False, **kw):
     x = inputs_for(shape, seed, local=local)
     x.pop("V")
     path = mlir_select(tag, shape, select_attrs(method, causal, **kw), bq, bk)
-    got = run_attune(path, x, "", tag)["M"].astype(bool)
+    got = H.run_attune(path, x, "", tag)["M"].astype(bool)
     fn = {"moba": ref.moba_map, "sla": ref.sla_map, "sale": ref.sale_map}[method]
     params = {"moba": ("topk",), "sla": ("topk_ratio",), "sale": ("tau",)}[method]
     want = fn(x["Q"], x["K"], bq, bk, *[kw[p] for p in params], causal=causal,
@@ -371,12 +315,13 @@ def sale():
 
 
 def main():
-    global ARGS
+    global ARGS, H
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--attune", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("cases", nargs="+")
     ARGS = p.parse_args()
+    H = harness.Harness(ARGS.attune, ARGS.work)
     names = list(CASES) if ARGS.cases == ["all"] else ARGS.cases
     for name in names:
         if name not in CASES:

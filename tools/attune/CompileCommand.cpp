@@ -233,12 +233,7 @@ int mlir::attn::driver::compileCommand(int argc, char **argv) {
                          : cIdentifier(entryName);
   Session session;
   InputSet given;
-  std::string err;
-  if (!given.load(inputsDir, inputFiles, err)) {
-    llvm::errs() << "error: " << err << "\n";
-    return 1;
-  }
-  OwningOpRef<ModuleOp> imported = session.load(modelPath, given);
+  OwningOpRef<ModuleOp> imported = loadCommandModel(session, given);
   if (!imported)
     return 1;
   CompileSpec spec;

@@ -246,13 +246,9 @@ bool writeDir(const std::string &dir,
               const std::map<std::string, HostArray> &arrays,
               const std::set<std::string> &skip) {
   llvm::sys::fs::create_directories(dir);
-  std::string err;
   for (auto &[name, a] : arrays)
-    if (!skip.count(name) &&
-        !writeNpy(dir + "/" + sanitizeName(name) + ".npy", a, err)) {
-      llvm::errs() << "error: " << err << "\n";
+    if (!skip.count(name) && !writeNpyFile(dir, name, a))
       return false;
-    }
   return true;
 }
 } // namespace

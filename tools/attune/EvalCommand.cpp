@@ -197,14 +197,10 @@ int mlir::attn::driver::evalCommand(int argc, char **argv) {
   }
   Session session;
   InputSet given;
-  std::string err;
-  if (!given.load(inputsDir, inputFiles, err)) {
-    llvm::errs() << "error: " << err << "\n";
-    return 1;
-  }
-  OwningOpRef<ModuleOp> module = session.load(modelPath, given);
+  OwningOpRef<ModuleOp> module = loadCommandModel(session, given);
   if (!module)
     return 1;
+  std::string err;
   auto main = module->lookupSymbol<func::FuncOp>("main");
   if (!main) {
     llvm::errs() << "error: " << modelPath << ": no func.func @main\n";

@@ -178,14 +178,10 @@ int mlir::attn::driver::probeHeadsCommand(int argc, char **argv) {
   }
   Session session;
   InputSet given;
-  std::string err;
-  if (!given.load(inputsDir, inputFiles, err)) {
-    llvm::errs() << "error: " << err << "\n";
-    return 1;
-  }
-  OwningOpRef<ModuleOp> module = session.load(modelPath, given);
+  OwningOpRef<ModuleOp> module = loadCommandModel(session, given);
   if (!module)
     return 1;
+  std::string err;
   auto sig0 = readSignature(*module);
   if (!sig0) {
     llvm::errs() << "error: " << llvm::toString(sig0.takeError()) << "\n";
@@ -259,13 +255,8 @@ int mlir::attn::driver::probeHeadsCommand(int argc, char **argv) {
       llvm::errs() << "error: cannot create a temporary directory\n";
       return 1;
     }
-    for (size_t i = 0; i < ins.size(); ++i)
-      if (!writeNpy((dir + "/" + sanitizeName(sig.inputs[i].name) + ".npy")
-                        .str(),
-                    ins[i], err)) {
-        llvm::errs() << "error: " << err << "\n";
-        return 1;
-      }
+    if (!writeNpyDir(dir.str().str(), sig.inputs, ins))
+      return 1;
     given = InputSet();
     if (!given.load(dir.str().str(), {}, err)) {
       llvm::errs() << "error: " << err << "\n";

@@ -81,11 +81,9 @@ int mlir::attn::driver::runCommand(int argc, char **argv) {
   }
   Session session;
   InputSet given;
-  std::string err;
-  if (!given.load(inputsDir, inputFiles, err)) {
-    llvm::errs() << "error: " << err << "\n";
+  if (!loadGivenInputs(given))
     return 1;
-  }
+  std::string err;
   auto t0 = std::chrono::steady_clock::now();
   OwningOpRef<ModuleOp> module = session.load(modelPath, given);
   if (!module)
@@ -113,16 +111,8 @@ int mlir::attn::driver::runCommand(int argc, char **argv) {
     llvm::errs() << "error: " << err << "\n";
     return 1;
   }
-  if (!dumpInputs.empty()) {
-    llvm::sys::fs::create_directories(dumpInputs);
-    for (size_t i = 0; i < ins.size(); ++i)
-      if (!writeNpy(dumpInputs + "/" + sanitizeName(sig.inputs[i].name) +
-                        ".npy",
-                    ins[i], err)) {
-        llvm::errs() << "error: " << err << "\n";
-        return 1;
-      }
-  }
+  if (!dumpInputs.empty() && !writeNpyDir(dumpInputs, sig.inputs, ins))
+    return 1;
   std::vector<HostArray> outs;
   auto t2 = std::chrono::steady_clock::now();
   if (llvm::Error e = compiled->jit->run(ins, outs)) {
@@ -134,14 +124,8 @@ int mlir::attn::driver::runCommand(int argc, char **argv) {
                                importMs, compiled->compileMs, runMs);
 
   if (!outputDir.empty()) {
-    llvm::sys::fs::create_directories(outputDir);
-    for (size_t i = 0; i < outs.size(); ++i)
-      if (!writeNpy(outputDir + "/" + sanitizeName(sig.outputs[i].name) +
-                        ".npy",
-                    outs[i], err)) {
-        llvm::errs() << "error: " << err << "\n";
-        return 1;
-      }
+    if (!writeNpyDir(outputDir, sig.outputs, outs))
+      return 1;
     llvm::outs() << "outputs written to " << outputDir << "/\n";
   }
 

@@ -154,6 +154,40 @@ OwningOpRef<ModuleOp> Session::load(const std::string &path, InputSet &given) {
   return module;
 }
 
+bool driver::loadGivenInputs(InputSet &given) {
+  std::string err;
+  if (given.load(inputsDir, inputFiles, err))
+    return true;
+  llvm::errs() << "error: " << err << "\n";
+  return false;
+}
+
+OwningOpRef<ModuleOp> driver::loadCommandModel(Session &session,
+                                               InputSet &given) {
+  if (!loadGivenInputs(given))
+    return nullptr;
+  return session.load(modelPath, given);
+}
+
+bool driver::writeNpyFile(const std::string &dir, const std::string &name,
+                          const HostArray &array) {
+  std::string err;
+  if (writeNpy(dir + "/" + sanitizeName(name) + ".npy", array, err))
+    return true;
+  llvm::errs() << "error: " << err << "\n";
+  return false;
+}
+
+bool driver::writeNpyDir(const std::string &dir,
+                         const std::vector<TensorSpec> &specs,
+                         const std::vector<HostArray> &arrays) {
+  llvm::sys::fs::create_directories(dir);
+  for (size_t i = 0; i < arrays.size(); ++i)
+    if (!writeNpyFile(dir, specs[i].name, arrays[i]))
+      return false;
+  return true;
+}
+
 OwningOpRef<ModuleOp> driver::lower(Session &session, ModuleOp imported,
                                     const CompileSpec &spec, Signature &sig,
                                     Phase last) {

@@ -70,6 +70,25 @@ private:
   std::unique_ptr<ScopedDiagnosticHandler> handler;
 };
 
+/// Reads the inputs that --inputs / --input name into `given`; prints the
+/// error and returns false when one cannot be read.
+bool loadGivenInputs(InputSet &given);
+
+/// loadGivenInputs, then Session::load of MODEL with the shapes they fix.
+/// Null (after the error was printed) on failure.
+OwningOpRef<ModuleOp> loadCommandModel(Session &session, InputSet &given);
+
+/// Writes `array` as DIR/NAME.npy (the name passed through sanitizeName);
+/// prints the error and returns false when it cannot be written.
+bool writeNpyFile(const std::string &dir, const std::string &name,
+                  const HostArray &array);
+
+/// Creates DIR and writes `arrays[i]` into it under `specs[i]`'s name, as
+/// writeNpyFile does; false (after the error was printed) on the first
+/// failure.
+bool writeNpyDir(const std::string &dir, const std::vector<TensorSpec> &specs,
+                 const std::vector<HostArray> &arrays);
+
 /// How to compile an imported module.
 struct CompileSpec {
   bool raise = true;
