@@ -357,14 +357,8 @@ int mlir::attn::driver::evalCommand(int argc, char **argv) {
          llvm::json::Object{{"dense", denseMs}, {"rewritten", sparseMs}}},
         {"sites", std::move(js)},
         {"outputs", std::move(jo)}};
-    std::error_code ec;
-    llvm::raw_fd_ostream os(jsonOut, ec);
-    if (ec) {
-      llvm::errs() << "error: --json: cannot write '" << jsonOut
-                   << "': " << ec.message() << "\n";
+    if (!writeJsonFile(jsonOut, "--json", std::move(root)))
       return 1;
-    }
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   }
   return 0;
 }

@@ -402,16 +402,9 @@ int mlir::attn::driver::probeHeadsCommand(int argc, char **argv) {
         r["retrieval-heads"] = list;
       rules.push_back(std::move(r));
     }
-    std::error_code ec;
-    llvm::raw_fd_ostream os(policyOut, ec);
-    if (ec) {
-      llvm::errs() << "error: --policy-out: cannot write '" << policyOut
-                   << "': " << ec.message() << "\n";
+    if (!writeJsonFile(policyOut, "--policy-out",
+                       llvm::json::Object{{"rules", std::move(rules)}}))
       return 1;
-    }
-    os << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
-                                     {"rules", std::move(rules)}}))
-       << "\n";
     llvm::outs() << "policy written to " << policyOut << "\n";
   }
   if (!scoresOut.empty()) {
@@ -427,14 +420,8 @@ int mlir::attn::driver::probeHeadsCommand(int argc, char **argv) {
                             {"positions", len},
                             {"probe_len", userInputs ? 0 : n},
                             {"heads", std::move(heads)}};
-    std::error_code ec;
-    llvm::raw_fd_ostream os(scoresOut, ec);
-    if (ec) {
-      llvm::errs() << "error: --scores-json: cannot write '" << scoresOut
-                   << "': " << ec.message() << "\n";
+    if (!writeJsonFile(scoresOut, "--scores-json", std::move(root)))
       return 1;
-    }
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   }
   return 0;
 }

@@ -9,7 +9,6 @@
 #include "tools/attune/Commands.h"
 #include "tools/attune/Session.h"
 
-#include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -39,28 +38,20 @@ cl::opt<std::string> compileTo(
     cl::desc("Stop after a phase (import|raise|linalg|llvm) and print its IR"),
     cl::cat(runCat));
 
-/// --compile-to: run the phases up to `last` (with the rewrite after raise)
-/// and print the module.
+/// --compile-to: the IR after phase `last`, exactly as `compile` lowers it
+/// (raise, the rewrite, linalg, llvm).
 int printPhase(Session &session, ModuleOp module, Phase last) {
-  PipelineOptions popts;
-  popts.raise = !noRaise;
-  popts.report = true;
-  PassManager pm(&session.context());
-  for (Phase p : {Phase::Raise, Phase::Linalg, Phase::Llvm}) {
-    if (last == Phase::Import)
-      break;
-    buildPhase(pm, popts, p);
-    if (p == Phase::Raise && !rewrite.empty() &&
-        failed(parsePassPipeline(rewrite, pm, llvm::errs()))) {
-      llvm::errs() << "error: --rewrite: cannot parse pass pipeline '"
-                   << rewrite << "'\n";
+  OwningOpRef<ModuleOp> lowered;
+  if (last != Phase::Import) {
+    CompileSpec spec;
+    spec.raise = !noRaise;
+    spec.rewrite = rewrite;
+    Signature sig;
+    lowered = lower(session, module, spec, sig, last);
+    if (!lowered)
       return 1;
-    }
-    if (p == last)
-      break;
+    module = *lowered;
   }
-  if (failed(pm.run(module)))
-    return 1;
   module->print(llvm::outs());
   llvm::outs() << "\n";
   return 0;

@@ -11,6 +11,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
@@ -347,5 +348,18 @@ bool driver::runOnnxruntime(const std::string &model, const Signature &sig,
     refs[s.name] = std::move(t);
   }
   llvm::sys::fs::remove_directories(tmp);
+  return true;
+}
+
+bool driver::writeJsonFile(const std::string &path, StringRef option,
+                           llvm::json::Value value) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) {
+    llvm::errs() << "error: " << option << ": cannot write '" << path
+                 << "': " << ec.message() << "\n";
+    return false;
+  }
+  os << llvm::formatv("{0:2}", std::move(value)) << "\n";
   return true;
 }

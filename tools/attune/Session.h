@@ -19,6 +19,7 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/JSON.h"
 
 #include <chrono>
 #include <functional>
@@ -80,6 +81,11 @@ OwningOpRef<ModuleOp> loadCommandModel(Session &session, InputSet &given);
 
 /// Writes `array` as DIR/NAME.npy (the name passed through sanitizeName);
 /// prints the error and returns false when it cannot be written.
+/// Writes `value` pretty-printed as JSON to `path`; false (after printing an
+/// error that names `option`) when the file cannot be written.
+bool writeJsonFile(const std::string &path, llvm::StringRef option,
+                   llvm::json::Value value);
+
 bool writeNpyFile(const std::string &dir, const std::string &name,
                   const HostArray &array);
 
