@@ -26,6 +26,10 @@ struct PipelineOptions {
   bool raise = true;
   /// Emit a remark per raised attention site.
   bool report = false;
+  /// Lower attention, contractions, ... to the CPU kernel library
+  /// (lib/Runtime/Cpu/Kernels); false keeps the reference lowering (plain
+  /// loops from the ops' decompositions), the correctness oracle.
+  bool kernels = true;
 };
 
 enum class Phase { Import, Raise, Linalg, Llvm };

@@ -68,6 +68,8 @@ void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
     return;
   }
   case Phase::Linalg:
+    if (options.kernels)
+      pm.addPass(createConvertAttnToCpuKernelsPass());
     pm.addPass(createConvertAttnToLinalgPass());
     pm.addPass(createConvertOnnxToLinalgPass());
     pm.addPass(createCanonicalizerPass());

@@ -18,6 +18,50 @@ def ConvertAttnToLinalgPass
                            "::mlir::math::MathDialect"];
 }
 
+def ConvertAttnToCpuKernelsPass
+    : Pass<"convert-attn-to-cpu-kernels", "::mlir::ModuleOp"> {
+  let summary = "Lower attn.sdpa to calls of the fused CPU attention kernel";
+  let description = [{
+    Every `attn.sdpa` the kernel library implements (f32; any mask kind,
+    causality, softcap, window, block map, dense heads, ZeroTuning) becomes
+    a call of `attune_sdpa_f32` on buffers, so that no Lq x Lk score matrix
+    is ever materialized; the rest (compensation tokens, ACT, other element
+    types) keeps the reference lowering of `convert-attn-to-linalg`.
+
+    The kernel runs the tiled form both backends share: one program per
+    (batch, key/value head, query tile), a loop over key tiles that skips
+    tiles every rule drops and masks only the tiles a rule cuts, with an
+    online softmax (running max, running sum, rescaled accumulator). The op's
+    `attn.tiling = array<i64: tile_q, tile_k>` attribute (from `attn-tile`)
+    or the pass options choose the tile sizes; the attributes of the op go
+    to the kernel unchanged, as the i64/f64 parameter arrays described in
+    include/attune/Runtime/CpuKernels.h.
+
+    ```mlir
+    // before
+    %o = attn.sdpa %q, %k, %v {causal = #attn.causal<bottom_right>}
+         : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
+         -> tensor<1x2x8x16xf32>
+    // after
+    %qb = bufferization.to_buffer %q read_only : ...
+    %ob = memref.alloc() : memref<1x2x8x16xf32>
+    call @attune_sdpa_f32(%qc, %kc, %vc, %oc, ..., %iparams, %fparams) : ...
+    %o = bufferization.to_tensor %ob restrict writable : ...
+    ```
+  }];
+  let options = [
+    Option<"tileQ", "tile-q", "int64_t", /*default=*/"0",
+           "Query rows per tile (0: the op's attn.tiling, else the library's choice)">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"0",
+           "Keys per tile (0: the op's attn.tiling, else the library's choice)">,
+  ];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def ConvertOnnxToLinalgPass
     : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
   let summary = "Lower onnx.node ops to linalg/tensor/arith/math on tensors";

@@ -1,6 +1,7 @@
 //===- JitRunner.cpp - run a lowered module with the MLIR JIT -------------===//
 
 #include "lib/Runtime/Cpu/JitRunner.h"
+#include "lib/Runtime/Cpu/Kernels/Symbols.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -118,6 +119,18 @@ JitModule::create(ModuleOp llvmModule, Signature signature, unsigned optLevel) {
   auto engine = ExecutionEngine::create(llvmModule, options, std::move(*tm));
   if (!engine)
     return engine.takeError();
+  // Generated code calls the kernel library by name.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    size_t count = 0;
+    const attune::cpu::KernelSymbol *symbols =
+        attune::cpu::kernelSymbols(count);
+    for (size_t i = 0; i < count; ++i)
+      map[interner(symbols[i].name)] = {
+          llvm::orc::ExecutorAddr::fromPtr(symbols[i].address),
+          llvm::JITSymbolFlags::Exported};
+    return map;
+  });
   // ORC compiles on first lookup: do it now so that code generation counts
   // as compile time, not as the first run.
   if (auto fn = (*engine)->lookupPacked("_mlir_ciface_main"); !fn)

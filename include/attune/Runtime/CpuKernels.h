@@ -1,0 +1,129 @@
+/*===- CpuKernels.h - attune's CPU kernel library, C interface ----*- C -*-===*
+ *
+ * The hand-scheduled kernels that compiled attune code calls (JIT and shared
+ * libraries alike): fused attention (flash style, online softmax), and the
+ * shims through which MLIR-generated code reaches them.
+ *
+ * Generated code calls the `_mlir_ciface_attune_*` entry points with memref
+ * descriptors and two parameter arrays whose layout is fixed below; the
+ * `attune_*` functions taking plain structs are the library's own API.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef ATTUNE_RUNTIME_CPUKERNELS_H
+#define ATTUNE_RUNTIME_CPUKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Threads used by the kernels: ATTUNE_NUM_THREADS, else the CPUs available. */
+int attune_cpu_num_threads(void);
+void attune_cpu_set_num_threads(int n);
+
+/* Cumulative time spent in each kernel family since the last reset (ns), so
+ * that a benchmark can split a run into kernel time and the rest. */
+enum attune_kernel_family {
+  ATTUNE_KERNEL_SDPA = 0,
+  ATTUNE_KERNEL_GEMM = 1,
+  ATTUNE_KERNEL_LINEAR = 2,
+  ATTUNE_KERNEL_FAMILIES = 8
+};
+void attune_cpu_profile_reset(void);
+uint64_t attune_cpu_profile_ns(int family);
+uint64_t attune_cpu_profile_calls(int family);
+
+/*--- Fused attention ------------------------------------------------------*/
+
+/* Mask kinds. */
+enum { ATTUNE_MASK_NONE = 0, ATTUNE_MASK_BOOL = 1, ATTUNE_MASK_ADD = 2 };
+/* Causality (as attn.sdpa's `causal`). */
+enum { ATTUNE_CAUSAL_NONE = 0, ATTUNE_CAUSAL_TOP_LEFT = 1,
+       ATTUNE_CAUSAL_BOTTOM_RIGHT = 2 };
+
+/* One attention call, [B, H, L, D] tensors addressed by element strides
+ * (stride 0 broadcasts). Semantics are exactly those of attn.sdpa. */
+typedef struct attune_sdpa_args {
+  const float *q, *k, *v;
+  float *o;
+  int64_t batch, heads_q, heads_kv, len_q, len_k, dim, dim_v;
+  int64_t q_stride[4], k_stride[4], v_stride[4], o_stride[4];
+
+  int32_t mask_kind;          /* ATTUNE_MASK_* */
+  const void *mask;           /* uint8_t (bool) or float (additive) */
+  int64_t mask_stride[4];     /* [b, h, i, j]; 0 where broadcast */
+
+  const uint8_t *block_mask;  /* null: none */
+  int64_t block_mask_stride[4];
+  int64_t block_q, block_k;
+
+  float scale;
+  float softcap;              /* 0: none */
+  int32_t causal;             /* ATTUNE_CAUSAL_* */
+
+  int32_t has_window, window_clamp;
+  int64_t window_sinks, window_left, window_right, window_dilation;
+
+  /* Per query head: 1 when the sparsity (window, block mask) applies; null
+   * means every head. */
+  const uint8_t *sparse_heads;
+  /* ZeroTuning: ln(gamma) added to key 0's score on the flagged heads (null
+   * flags: every head). */
+  int32_t has_zero_tuning;
+  float zero_tuning_log_gamma;
+  const uint8_t *zero_tuning_heads;
+
+  /* Key subset (recycled partial steps): per [b, kv head] the `index_len`
+   * positions in kv_index (-1 = none), plus every position >= tail_start[b].
+   * Null kv_index: all keys. */
+  const int64_t *kv_index;
+  int64_t kv_index_stride[3];
+  int64_t index_len;
+  const int64_t *tail_start;
+
+  /* Tile sizes (0: the library's choice). */
+  int64_t tile_q, tile_k;
+} attune_sdpa_args;
+
+void attune_sdpa_f32(const attune_sdpa_args *args);
+
+/*--- Calling convention of generated code ---------------------------------*/
+
+/* Layout of the i64 parameter array passed to _mlir_ciface_attune_sdpa_f32.
+ * Entries after ATTUNE_SDPA_I_COUNT: heads_q sparse-head flags, then heads_q
+ * ZeroTuning head flags. */
+enum attune_sdpa_iparam {
+  ATTUNE_SDPA_I_VERSION = 0,  /* ATTUNE_SDPA_ABI_VERSION */
+  ATTUNE_SDPA_I_CAUSAL,
+  ATTUNE_SDPA_I_MASK_KIND,
+  ATTUNE_SDPA_I_HAS_BLOCK_MASK,
+  ATTUNE_SDPA_I_BLOCK_Q,
+  ATTUNE_SDPA_I_BLOCK_K,
+  ATTUNE_SDPA_I_HAS_WINDOW,
+  ATTUNE_SDPA_I_WINDOW_SINKS,
+  ATTUNE_SDPA_I_WINDOW_LEFT,
+  ATTUNE_SDPA_I_WINDOW_RIGHT,
+  ATTUNE_SDPA_I_WINDOW_DILATION,
+  ATTUNE_SDPA_I_WINDOW_CLAMP,
+  ATTUNE_SDPA_I_HAS_ZERO_TUNING,
+  ATTUNE_SDPA_I_HAS_HEAD_FLAGS,
+  ATTUNE_SDPA_I_HAS_KV_INDEX,
+  ATTUNE_SDPA_I_TILE_Q,
+  ATTUNE_SDPA_I_TILE_K,
+  ATTUNE_SDPA_I_COUNT
+};
+enum attune_sdpa_fparam {
+  ATTUNE_SDPA_F_SCALE = 0,
+  ATTUNE_SDPA_F_SOFTCAP,
+  ATTUNE_SDPA_F_ZERO_TUNING_LOG_GAMMA,
+  ATTUNE_SDPA_F_COUNT
+};
+#define ATTUNE_SDPA_ABI_VERSION 1
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATTUNE_RUNTIME_CPUKERNELS_H */

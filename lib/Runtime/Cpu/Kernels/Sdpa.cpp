@@ -1,0 +1,154 @@
+//===- Sdpa.cpp - fused attention: entry points and ISA dispatch ----------===//
+//
+// attune_sdpa_f32 picks the decode kernel (few query rows per key/value head,
+// or a key subset) or the tiled prefill kernel, and the AVX-512 build of it
+// when the CPU has AVX-512F. _mlir_ciface_attune_sdpa_f32 is the form
+// generated code calls: memref descriptors plus the parameter arrays laid out
+// in CpuKernels.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Runtime/CpuKernels.h"
+#include "lib/Runtime/Cpu/Kernels/MemRef.h"
+#include "lib/Runtime/Cpu/Kernels/SdpaKernels.h"
+#include "lib/Runtime/Cpu/Kernels/ThreadPool.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+using namespace attune::cpu;
+
+static bool hasAvx512() {
+  static const bool yes = [] {
+    if (const char *env = std::getenv("ATTUNE_CPU_ISA"))
+      return std::string_view(env) != "generic";
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return yes;
+}
+
+extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
+  ProfileScope profile(ATTUNE_KERNEL_SDPA);
+  const attune_sdpa_args &a = *args;
+  if (a.batch <= 0 || a.heads_q <= 0 || a.len_q <= 0 || a.dim_v <= 0)
+    return;
+  SdpaProblem P(a);
+  bool decode = a.kv_index != nullptr || a.len_q * P.group <= 8 ||
+                a.v_stride[3] != 1;
+  int64_t tileQ = a.tile_q > 0 ? a.tile_q : 64;
+  int64_t tileK = a.tile_k > 0 ? a.tile_k : 128;
+  if (hasAvx512()) {
+    if (decode)
+      avx512::sdpaDecode(P);
+    else
+      avx512::sdpaPrefill(P, tileQ, tileK);
+  } else {
+    if (decode)
+      generic::sdpaDecode(P);
+    else
+      generic::sdpaPrefill(P, tileQ, tileK);
+  }
+}
+
+namespace {
+/// Strides of a rank-4 memref broadcast to `target` (0 on size-1 dims).
+void broadcastStrides(const MemRef<void, 4> &m, const int64_t target[4],
+                      int64_t out[4]) {
+  for (int d = 0; d < 4; ++d)
+    out[d] = (m.sizes[d] == 1 && target[d] != 1) ? 0 : m.strides[d];
+}
+template <typename T> const MemRef<void, 4> &erase(const MemRef<T, 4> &m) {
+  return reinterpret_cast<const MemRef<void, 4> &>(m);
+}
+} // namespace
+
+extern "C" void _mlir_ciface_attune_sdpa_f32(
+    MemRef<float, 4> *q, MemRef<float, 4> *k, MemRef<float, 4> *v,
+    MemRef<float, 4> *o, MemRef<float, 4> *maskAdd,
+    MemRef<uint8_t, 4> *maskBool, MemRef<uint8_t, 4> *blockMask,
+    MemRef<int64_t, 3> *kvIndex, MemRef<int64_t, 1> *tailStart,
+    MemRef<int64_t, 1> *iparams, MemRef<double, 1> *fparams) {
+  const int64_t *ip = iparams->data();
+  const double *fp = fparams->data();
+  if (ip[ATTUNE_SDPA_I_VERSION] != ATTUNE_SDPA_ABI_VERSION) {
+    std::fprintf(stderr,
+                 "attune: kernel ABI mismatch (generated code v%lld, library "
+                 "v%d)\n",
+                 static_cast<long long>(ip[ATTUNE_SDPA_I_VERSION]),
+                 ATTUNE_SDPA_ABI_VERSION);
+    std::abort();
+  }
+  attune_sdpa_args a = {};
+  a.q = q->data();
+  a.k = k->data();
+  a.v = v->data();
+  a.o = o->data();
+  a.batch = q->sizes[0];
+  a.heads_q = q->sizes[1];
+  a.len_q = q->sizes[2];
+  a.dim = q->sizes[3];
+  a.heads_kv = k->sizes[1];
+  a.len_k = k->sizes[2];
+  a.dim_v = v->sizes[3];
+  for (int d = 0; d < 4; ++d) {
+    a.q_stride[d] = q->strides[d];
+    a.k_stride[d] = k->strides[d];
+    a.v_stride[d] = v->strides[d];
+    a.o_stride[d] = o->strides[d];
+  }
+  const int64_t target[4] = {a.batch, a.heads_q, a.len_q, a.len_k};
+  a.mask_kind = static_cast<int32_t>(ip[ATTUNE_SDPA_I_MASK_KIND]);
+  if (a.mask_kind == ATTUNE_MASK_ADD) {
+    a.mask = maskAdd->data();
+    broadcastStrides(erase(*maskAdd), target, a.mask_stride);
+  } else if (a.mask_kind == ATTUNE_MASK_BOOL) {
+    a.mask = maskBool->data();
+    broadcastStrides(erase(*maskBool), target, a.mask_stride);
+  }
+  if (ip[ATTUNE_SDPA_I_HAS_BLOCK_MASK]) {
+    a.block_mask = blockMask->data();
+    a.block_q = ip[ATTUNE_SDPA_I_BLOCK_Q];
+    a.block_k = ip[ATTUNE_SDPA_I_BLOCK_K];
+    const int64_t blocks[4] = {a.batch, a.heads_q,
+                               (a.len_q + a.block_q - 1) / a.block_q,
+                               (a.len_k + a.block_k - 1) / a.block_k};
+    broadcastStrides(erase(*blockMask), blocks, a.block_mask_stride);
+  }
+  a.causal = static_cast<int32_t>(ip[ATTUNE_SDPA_I_CAUSAL]);
+  a.has_window = static_cast<int32_t>(ip[ATTUNE_SDPA_I_HAS_WINDOW]);
+  a.window_sinks = ip[ATTUNE_SDPA_I_WINDOW_SINKS];
+  a.window_left = ip[ATTUNE_SDPA_I_WINDOW_LEFT];
+  a.window_right = ip[ATTUNE_SDPA_I_WINDOW_RIGHT];
+  a.window_dilation = ip[ATTUNE_SDPA_I_WINDOW_DILATION];
+  a.window_clamp = static_cast<int32_t>(ip[ATTUNE_SDPA_I_WINDOW_CLAMP]);
+  a.has_zero_tuning = static_cast<int32_t>(ip[ATTUNE_SDPA_I_HAS_ZERO_TUNING]);
+  a.tile_q = ip[ATTUNE_SDPA_I_TILE_Q];
+  a.tile_k = ip[ATTUNE_SDPA_I_TILE_K];
+  a.scale = static_cast<float>(fp[ATTUNE_SDPA_F_SCALE]);
+  a.softcap = static_cast<float>(fp[ATTUNE_SDPA_F_SOFTCAP]);
+  a.zero_tuning_log_gamma =
+      static_cast<float>(fp[ATTUNE_SDPA_F_ZERO_TUNING_LOG_GAMMA]);
+  // Head flags travel as i64 after the fixed parameters.
+  std::vector<uint8_t> sparse, zt;
+  if (ip[ATTUNE_SDPA_I_HAS_HEAD_FLAGS]) {
+    sparse.resize(a.heads_q);
+    zt.resize(a.heads_q);
+    for (int64_t h = 0; h < a.heads_q; ++h) {
+      sparse[h] = ip[ATTUNE_SDPA_I_COUNT + h] != 0;
+      zt[h] = ip[ATTUNE_SDPA_I_COUNT + a.heads_q + h] != 0;
+    }
+    a.sparse_heads = sparse.data();
+    a.zero_tuning_heads = zt.data();
+  }
+  if (ip[ATTUNE_SDPA_I_HAS_KV_INDEX]) {
+    a.kv_index = kvIndex->data();
+    for (int d = 0; d < 3; ++d)
+      a.kv_index_stride[d] = kvIndex->sizes[d] == 1 ? 0 : kvIndex->strides[d];
+    a.index_len = kvIndex->sizes[2];
+    a.tail_start = tailStart->data();
+  }
+  attune_sdpa_f32(&a);
+}

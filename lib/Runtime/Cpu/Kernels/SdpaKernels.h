@@ -1,0 +1,19 @@
+//===- SdpaKernels.h - the per-ISA fused attention kernels ------*- C++ -*-===//
+
+#ifndef ATTUNE_RUNTIME_CPU_KERNELS_SDPAKERNELS_H
+#define ATTUNE_RUNTIME_CPU_KERNELS_SDPAKERNELS_H
+
+#include "lib/Runtime/Cpu/Kernels/SdpaProblem.h"
+
+namespace attune::cpu {
+#define ATTUNE_DECLARE_SDPA(ns)                                                \
+  namespace ns {                                                               \
+  void sdpaPrefill(const SdpaProblem &P, int64_t tileQ, int64_t tileK);        \
+  void sdpaDecode(const SdpaProblem &P);                                       \
+  }
+ATTUNE_DECLARE_SDPA(avx512)
+ATTUNE_DECLARE_SDPA(generic)
+#undef ATTUNE_DECLARE_SDPA
+} // namespace attune::cpu
+
+#endif

@@ -1,0 +1,253 @@
+//===- AttnToCpuKernels.cpp - attn.sdpa to the fused CPU kernel -----------===//
+//
+// Each supported attn.sdpa becomes: its operands as read-only buffers, an
+// output buffer, a call of the kernel library's attune_sdpa_f32 (C interface:
+// memref descriptors + i64/f64 parameter arrays, layout in
+// include/attune/Runtime/CpuKernels.h), and the output back as a tensor.
+// One-shot bufferization then treats the call as an opaque memref user.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/Passes.h"
+
+#include "attune/Runtime/CpuKernels.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_CONVERTATTNTOCPUKERNELSPASS
+#include "passes/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+constexpr StringLiteral kSdpaKernel = "attune_sdpa_f32";
+
+/// Why the kernel cannot run `op` (empty: it can).
+std::string unsupportedReason(SdpaOp op) {
+  auto f32 = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getElementType().isF32();
+  };
+  if (!f32(op.getQuery()) || !f32(op.getKey()) || !f32(op.getValue()) ||
+      !cast<RankedTensorType>(op.getType()).getElementType().isF32())
+    return "not f32";
+  for (Value v : {op.getQuery(), op.getKey(), op.getValue()})
+    if (!cast<RankedTensorType>(v.getType()).hasStaticShape() ||
+        cast<RankedTensorType>(v.getType()).getRank() != 4)
+      return "not a static 4-D shape";
+  if (op.getCompensation())
+    return "compensation token";
+  if (isa_and_nonnull<ActAttr>(op.getScoreModAttr()))
+    return "ACT calibration";
+  if (Value m = op.getMask()) {
+    Type et = cast<RankedTensorType>(m.getType()).getElementType();
+    if (!et.isF32() && !et.isInteger(1))
+      return "mask element type";
+  }
+  return "";
+}
+
+/// func.func private @attune_sdpa_f32(...) attributes {llvm.emit_c_interface}
+func::FuncOp declareKernel(ModuleOp module, OpBuilder &b) {
+  if (auto f = module.lookupSymbol<func::FuncOp>(kSdpaKernel))
+    return f;
+  MLIRContext *ctx = module.getContext();
+  auto dyn = ShapedType::kDynamic;
+  Type f4 = MemRefType::get({dyn, dyn, dyn, dyn}, Float32Type::get(ctx));
+  Type b4 = MemRefType::get({dyn, dyn, dyn, dyn}, IntegerType::get(ctx, 1));
+  Type i3 = MemRefType::get({dyn, dyn, dyn}, IntegerType::get(ctx, 64));
+  Type i1d = MemRefType::get({dyn}, IntegerType::get(ctx, 64));
+  Type f1d = MemRefType::get({dyn}, Float64Type::get(ctx));
+  auto type = FunctionType::get(
+      ctx, {f4, f4, f4, f4, f4, b4, b4, i3, i1d, i1d, f1d}, {});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  auto f = func::FuncOp::create(b, module.getLoc(), kSdpaKernel, type);
+  f.setPrivate();
+  f->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+  return f;
+}
+
+/// `v` as a read-only buffer of the same shape, cast to `target`.
+Value asBuffer(OpBuilder &b, Location loc, Value v, Type target) {
+  auto t = cast<RankedTensorType>(v.getType());
+  auto mt = MemRefType::get(t.getShape(), t.getElementType());
+  Value buf = bufferization::ToBufferOp::create(b, loc, mt, v,
+                                                /*read_only=*/true);
+  return memref::CastOp::create(b, loc, target, buf);
+}
+
+/// Left-pads a tensor's shape with unit dims to rank 4.
+Value toRank4(OpBuilder &b, Location loc, Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  int64_t r = t.getRank();
+  if (r == 4)
+    return v;
+  SmallVector<int64_t> shape(4 - r, 1);
+  llvm::append_range(shape, t.getShape());
+  SmallVector<ReassociationIndices> groups;
+  if (r == 0)
+    return tensor::ReshapeOp::create(
+        b, loc, RankedTensorType::get(shape, t.getElementType()), v,
+        arith::ConstantOp::create(
+            b, loc, DenseIntElementsAttr::get(
+                        RankedTensorType::get({4}, b.getI64Type()),
+                        ArrayRef<int64_t>{1, 1, 1, 1})));
+  for (int64_t i = 0; i < r; ++i) {
+    ReassociationIndices g;
+    if (i == 0)
+      for (int64_t k = 0; k < 4 - r; ++k)
+        g.push_back(k);
+    g.push_back(4 - r + i);
+    groups.push_back(g);
+  }
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, t.getElementType()), v, groups);
+}
+
+/// A never-read placeholder buffer for an absent operand.
+Value placeholder(OpBuilder &b, Location loc, Type target) {
+  auto mt = cast<MemRefType>(target);
+  SmallVector<int64_t> ones(mt.getRank(), 1);
+  Value a = memref::AllocaOp::create(
+      b, loc, MemRefType::get(ones, mt.getElementType()));
+  return memref::CastOp::create(b, loc, target, a);
+}
+
+template <typename T>
+Value constantArray(OpBuilder &b, Location loc, ArrayRef<T> values,
+                    Type elementType, Type target) {
+  auto t = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                 elementType);
+  Value c = arith::ConstantOp::create(
+      b, loc, cast<TypedAttr>(DenseElementsAttr::get(t, values)));
+  return asBuffer(b, loc, c, target);
+}
+
+LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
+                        int64_t tileK) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  FunctionType ft = kernel.getFunctionType();
+  auto qt = cast<RankedTensorType>(op.getQuery().getType());
+  int64_t hq = qt.getDimSize(1);
+
+  SmallVector<int64_t> ip(ATTUNE_SDPA_I_COUNT, 0);
+  SmallVector<double> fp(ATTUNE_SDPA_F_COUNT, 0.0);
+  ip[ATTUNE_SDPA_I_VERSION] = ATTUNE_SDPA_ABI_VERSION;
+  switch (op.getCausal()) {
+  case CausalKind::none:
+    ip[ATTUNE_SDPA_I_CAUSAL] = ATTUNE_CAUSAL_NONE;
+    break;
+  case CausalKind::top_left:
+    ip[ATTUNE_SDPA_I_CAUSAL] = ATTUNE_CAUSAL_TOP_LEFT;
+    break;
+  case CausalKind::bottom_right:
+    ip[ATTUNE_SDPA_I_CAUSAL] = ATTUNE_CAUSAL_BOTTOM_RIGHT;
+    break;
+  }
+  fp[ATTUNE_SDPA_F_SCALE] = op.getEffectiveScale();
+  if (auto c = op.getSoftcap())
+    fp[ATTUNE_SDPA_F_SOFTCAP] = c->convertToDouble();
+
+  Value maskAdd = placeholder(b, loc, ft.getInput(4));
+  Value maskBool = placeholder(b, loc, ft.getInput(5));
+  if (Value m = op.getMask()) {
+    Value m4 = toRank4(b, loc, m);
+    if (cast<RankedTensorType>(m.getType()).getElementType().isF32()) {
+      ip[ATTUNE_SDPA_I_MASK_KIND] = ATTUNE_MASK_ADD;
+      maskAdd = asBuffer(b, loc, m4, ft.getInput(4));
+    } else {
+      ip[ATTUNE_SDPA_I_MASK_KIND] = ATTUNE_MASK_BOOL;
+      maskBool = asBuffer(b, loc, m4, ft.getInput(5));
+    }
+  }
+  Value blockMask = placeholder(b, loc, ft.getInput(6));
+  if (Value bm = op.getBlockMask()) {
+    ip[ATTUNE_SDPA_I_HAS_BLOCK_MASK] = 1;
+    ArrayRef<int64_t> bs = *op.getBlockSize();
+    ip[ATTUNE_SDPA_I_BLOCK_Q] = bs[0];
+    ip[ATTUNE_SDPA_I_BLOCK_K] = bs[1];
+    blockMask = asBuffer(b, loc, toRank4(b, loc, bm), ft.getInput(6));
+  }
+  if (WindowAttr w = op.getWindowAttr()) {
+    ip[ATTUNE_SDPA_I_HAS_WINDOW] = 1;
+    ip[ATTUNE_SDPA_I_WINDOW_SINKS] = w.getSinks();
+    ip[ATTUNE_SDPA_I_WINDOW_LEFT] = w.getLeft();
+    ip[ATTUNE_SDPA_I_WINDOW_RIGHT] = w.getRight();
+    ip[ATTUNE_SDPA_I_WINDOW_DILATION] = w.getDilation();
+    ip[ATTUNE_SDPA_I_WINDOW_CLAMP] = w.getClamp();
+  }
+  if (auto zt = dyn_cast_or_null<ZeroTuningAttr>(op.getScoreModAttr())) {
+    ip[ATTUNE_SDPA_I_HAS_ZERO_TUNING] = 1;
+    fp[ATTUNE_SDPA_F_ZERO_TUNING_LOG_GAMMA] =
+        std::log(zt.getGamma().getValueAsDouble());
+  }
+  if (op.getDenseHeads() || op.getScoreModHeads()) {
+    ip[ATTUNE_SDPA_I_HAS_HEAD_FLAGS] = 1;
+    for (int64_t h = 0; h < hq; ++h)
+      ip.push_back(op.isSparseHead(h));
+    for (int64_t h = 0; h < hq; ++h)
+      ip.push_back(op.isScoreModHead(h));
+  }
+  if (auto tiling = op->getAttrOfType<DenseI64ArrayAttr>("attn.tiling");
+      tiling && tiling.size() == 2) {
+    ip[ATTUNE_SDPA_I_TILE_Q] = tiling[0];
+    ip[ATTUNE_SDPA_I_TILE_K] = tiling[1];
+  }
+  if (tileQ > 0)
+    ip[ATTUNE_SDPA_I_TILE_Q] = tileQ;
+  if (tileK > 0)
+    ip[ATTUNE_SDPA_I_TILE_K] = tileK;
+
+  Value q = asBuffer(b, loc, op.getQuery(), ft.getInput(0));
+  Value k = asBuffer(b, loc, op.getKey(), ft.getInput(1));
+  Value v = asBuffer(b, loc, op.getValue(), ft.getInput(2));
+  auto rt = cast<RankedTensorType>(op.getType());
+  auto outType = MemRefType::get(rt.getShape(), rt.getElementType());
+  Value out = memref::AllocOp::create(b, loc, outType);
+  Value outArg = memref::CastOp::create(b, loc, ft.getInput(3), out);
+  Value kvIndex = placeholder(b, loc, ft.getInput(7));
+  Value tail = placeholder(b, loc, ft.getInput(8));
+  Value iparams =
+      constantArray<int64_t>(b, loc, ip, b.getI64Type(), ft.getInput(9));
+  Value fparams =
+      constantArray<double>(b, loc, fp, b.getF64Type(), ft.getInput(10));
+  func::CallOp::create(b, loc, kernel,
+                       ValueRange{q, k, v, outArg, maskAdd, maskBool,
+                                  blockMask, kvIndex, tail, iparams, fparams});
+  Value result = bufferization::ToTensorOp::create(
+      b, loc, rt, out, /*restrict=*/true, /*writable=*/true);
+  op.replaceAllUsesWith(result);
+  op.erase();
+  return success();
+}
+
+struct ConvertAttnToCpuKernelsPass
+    : attn::impl::ConvertAttnToCpuKernelsPassBase<
+          ConvertAttnToCpuKernelsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<SdpaOp> ops;
+    module.walk([&](SdpaOp op) {
+      if (unsupportedReason(op).empty())
+        ops.push_back(op);
+    });
+    if (ops.empty())
+      return;
+    OpBuilder b(module.getContext());
+    func::FuncOp kernel = declareKernel(module, b);
+    for (SdpaOp op : ops)
+      if (failed(lowerSdpa(op, kernel, tileQ, tileK)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
