@@ -105,7 +105,8 @@ struct SdpaProblem {
 
   bool blockBit(int64_t b, int64_t h, int64_t qb, int64_t kb) const {
     const int64_t *s = a.block_mask_stride;
-    return a.block_mask[b * s[0] + h * s[1] + qb * s[2] + kb * s[3]] != 0;
+    // i1 elements are bytes whose upper bits LLVM leaves unspecified.
+    return (a.block_mask[b * s[0] + h * s[1] + qb * s[2] + kb * s[3]] & 1) != 0;
   }
 
   /// Whether element-wise rules beyond the row intervals apply to head h.
@@ -119,8 +120,9 @@ struct SdpaProblem {
   bool keepElement(int64_t b, int64_t h, int64_t i, int64_t j) const {
     if (a.mask_kind == ATTUNE_MASK_BOOL) {
       const int64_t *s = a.mask_stride;
-      if (!static_cast<const uint8_t *>(
-              a.mask)[b * s[0] + h * s[1] + i * s[2] + j * s[3]])
+      if (!(static_cast<const uint8_t *>(
+                a.mask)[b * s[0] + h * s[1] + i * s[2] + j * s[3]] &
+            1))
         return false;
     }
     if (!sparseHead(h))

@@ -1,0 +1,260 @@
+"""check_kernels.py: the fused CPU attention kernel against numpy.
+
+Each case is one attn.sdpa (every attribute the kernel implements: mask
+kinds, causality, softcap, window with sinks / dilation / clamping, block
+maps, dense heads, ZeroTuning, GQA) on sizes that do not divide the tiles,
+compiled by `attune run` (which lowers attn.sdpa to the kernel library) and
+compared with a float64 numpy evaluation of the op's definition (AttnOps.td,
+AttnAttrs.td), written here independently of the kernel. Small tile sizes
+(attn.tiling) make short sequences cross many tiles, so that skipped, full
+and masked tiles all occur; rows <= 8 per key/value head take the decode
+kernel, the others the tiled prefill kernel.
+
+usage: check_kernels.py --attune PATH --work DIR [CASE ...]
+"""
+
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from attn_harness import Harness, case_registry, compare, tensor  # noqa: E402
+
+TOL = 2e-5
+CASES, case = case_registry()
+H = None
+
+
+def floordiv(a, b):
+    return a // b  # python floors
+
+
+def reference(q, k, v, *, scale=None, causal="none", softcap=None,
+              mask=None, window=None, block=None, dense_heads=(),
+              zt=None, zt_heads=None):
+    """attn.sdpa by its definition, in float64."""
+    q, k, v = (x.astype(np.float64) for x in (q, k, v))
+    b, hq, lq, d = q.shape
+    hkv, lk = k.shape[1], k.shape[2]
+    g = hq // hkv
+    scale = 1 / math.sqrt(d) if scale is None else scale
+    out = np.zeros((b, hq, lq, v.shape[3]))
+    i = np.arange(lq)[:, None]
+    j = np.arange(lk)[None, :]
+    pos = i if causal == "top_left" else i + (lk - lq)
+    vis = np.ones((lq, lk), bool)
+    if causal != "none":
+        vis = j <= pos
+    keep_w = np.ones((lq, lk), bool)
+    if window is not None:
+        sinks, left, right, dil, clamp = window
+        ip = floordiv(pos, dil)
+        grp = pos - ip * dil
+        lo = ip - left
+        span = left + right
+        if clamp:
+            ng = floordiv(lk - 1 - grp, dil) + 1
+            lo = np.maximum(np.minimum(lo, ng - span - 1), 0)
+        hi = lo + span
+        jp = floordiv(j, dil)
+        keep_w = ((j % dil == grp) & (jp >= lo) & (jp <= hi)) | (j < sinks)
+    mask4 = None
+    if mask is not None:
+        mask4 = np.broadcast_to(mask.reshape((1,) * (4 - mask.ndim) + mask.shape),
+                                (b, hq, lq, lk))
+    for bi in range(b):
+        for h in range(hq):
+            s = scale * q[bi, h] @ k[bi, h // g].T
+            if softcap:
+                s = softcap * np.tanh(s / softcap)
+            keep = vis.copy()
+            if mask4 is not None:
+                if mask.dtype == bool:
+                    keep &= mask4[bi, h]
+                else:
+                    s = s + mask4[bi, h]
+            if zt is not None and (zt_heads is None or h in zt_heads):
+                s[:, 0] += math.log(zt)
+            if h not in dense_heads:
+                keep &= keep_w
+                if block is not None:
+                    bmap, bq, bk = block
+                    bm = bmap[min(bi, bmap.shape[0] - 1),
+                              min(h, bmap.shape[1] - 1)]
+                    keep &= bm[i // bq, j // bk]
+            s = np.where(keep, s, -np.inf)
+            for r in range(lq):
+                if not keep[r].any():
+                    continue
+                w = np.exp(s[r] - s[r].max())
+                out[bi, h, r] = (w / w.sum()) @ v[bi, h // g]
+    return out
+
+
+def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
+             seed=0, **attrs):
+    """Builds the attn.sdpa module, runs it, compares with reference()."""
+    b, hq, hkv, lq, lk, d = shape
+    dv = dv or d
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((b, hq, lq, d)).astype(np.float32)
+    k = rng.standard_normal((b, hkv, lk, d)).astype(np.float32)
+    v = rng.standard_normal((b, hkv, lk, dv)).astype(np.float32)
+    tq, tk, tv = tensor([b, hq, lq, d]), tensor([b, hkv, lk, d]), tensor([b, hkv, lk, dv])
+    to = tensor([b, hq, lq, dv])
+    args = [f'%q: {tq} {{onnx.name = "Q"}}', f'%k: {tk} {{onnx.name = "K"}}',
+            f'%v: {tv} {{onnx.name = "V"}}']
+    inputs = {"Q": q, "K": k, "V": v}
+    operands = ""
+    if mask is not None:
+        et = "i1" if mask.dtype == bool else "f32"
+        tm = tensor(list(mask.shape), et)
+        args.append(f'%m: {tm} {{onnx.name = "M"}}')
+        inputs["M"] = mask
+        operands += f" mask(%m : {tm})"
+    a = ["attn.site = 0 : i64"]
+    if block is not None:
+        bmap, bq, bk = block
+        tb = tensor(list(bmap.shape), "i1")
+        args.append(f'%bm: {tb} {{onnx.name = "BM"}}')
+        inputs["BM"] = bmap
+        operands += f" block_mask(%bm : {tb})"
+        a.append(f"block_size = array<i64: {bq}, {bk}>")
+    if attrs.get("causal", "none") != "none":
+        a.append(f"causal = #attn.causal<{attrs['causal']}>")
+    if attrs.get("scale") is not None:
+        a.append(f"scale = {attrs['scale']:e} : f64")
+    if attrs.get("softcap"):
+        a.append(f"softcap = {attrs['softcap']:e} : f64")
+    if attrs.get("window") is not None:
+        s, l, r, dil, cl = attrs["window"]
+        a.append(f"window = #attn.window<sinks = {s}, left = {l}, right = {r}, "
+                 f"dilation = {dil}, clamp = {'true' if cl else 'false'}>")
+    if attrs.get("dense_heads"):
+        a.append("dense_heads = array<i64: "
+                 + ", ".join(map(str, attrs["dense_heads"])) + ">")
+    if attrs.get("zt") is not None:
+        a.append(f"score_mod = #attn.zero_tuning<gamma = {attrs['zt']:e}>")
+        if attrs.get("zt_heads") is not None:
+            a.append("score_mod_heads = array<i64: "
+                     + ", ".join(map(str, attrs["zt_heads"])) + ">")
+    if tiling:
+        a.append(f"attn.tiling = array<i64: {tiling[0]}, {tiling[1]}>")
+    text = (f"func.func @main({', '.join(args)}) -> ({to} {{onnx.name = \"Y\"}}) "
+            f"attributes {{llvm.emit_c_interface}} {{\n"
+            f"  %o = attn.sdpa %q, %k, %v{operands} {{{', '.join(a)}}} : "
+            f"{tq}, {tk}, {tv} -> {to}\n  return %o : {to}\n}}\n")
+    model = H.write_model(tag, text)
+    got = H.run_attune(model, inputs, "", tag)["Y"]
+    want = reference(q, k, v, mask=mask, block=block, **attrs)
+    compare(tag, got, want, TOL)
+
+
+@case
+def dense():
+    for causal in ("none", "top_left", "bottom_right"):
+        run_case(f"dense-{causal}", (2, 4, 4, 37, 53, 40), tiling=(16, 32),
+                 causal=causal, seed=1)
+        run_case(f"dense-gqa-{causal}", (1, 6, 2, 45, 70, 24), dv=36,
+                 tiling=(8, 16), causal=causal, seed=2)
+    # Default tiles, Lq > Lk and Lq < Lk with causality, scale and softcap.
+    run_case("dense-default-tiles", (1, 3, 1, 150, 300, 64), causal="bottom_right",
+             scale=0.2, seed=3)
+    run_case("dense-lq-gt-lk", (1, 2, 2, 90, 40, 16), tiling=(16, 16),
+             causal="bottom_right", seed=4)
+    run_case("dense-softcap", (1, 2, 1, 33, 65, 32), tiling=(16, 32),
+             softcap=5.0, scale=0.5, causal="top_left", seed=5)
+
+
+@case
+def masks():
+    rng = np.random.default_rng(7)
+    shape = (2, 4, 2, 29, 67, 32)
+    add = rng.standard_normal((2, 4, 29, 67)).astype(np.float32)
+    run_case("mask-additive-full", shape, tiling=(16, 32), mask=add, seed=8)
+    pad = np.ones((2, 1, 1, 67), bool)
+    pad[0, :, :, 50:] = False
+    pad[1, :, :, :3] = False
+    run_case("mask-key-padding", shape, tiling=(16, 32), mask=pad, seed=9,
+             causal="bottom_right")
+    bias = rng.standard_normal((29, 67)).astype(np.float32)
+    run_case("mask-2d-additive", shape, tiling=(8, 16), mask=bias, seed=10)
+    rows = rng.random((1, 4, 29, 67)) < 0.6
+    rows[0, 1, 5] = False  # a fully masked row gives zeros
+    run_case("mask-bool-heads", shape, tiling=(16, 32), mask=rows, seed=11)
+
+
+@case
+def window():
+    shape = (1, 4, 2, 70, 90, 16)
+    for causal in ("none", "bottom_right", "top_left"):
+        run_case(f"window-{causal}", shape, tiling=(16, 16), causal=causal,
+                 window=(3, 12, 0 if causal != "none" else 9, 1, False), seed=12)
+    run_case("window-dilated-clamped", shape, tiling=(16, 16),
+             window=(2, 4, 4, 3, True), seed=13)
+    run_case("window-clamped", shape, tiling=(8, 32), window=(0, 5, 5, 1, True),
+             seed=14)
+    run_case("window-dense-heads", shape, tiling=(16, 16), causal="bottom_right",
+             window=(4, 20, 0, 1, False), dense_heads=(1, 2), seed=15)
+
+
+@case
+def blocks():
+    rng = np.random.default_rng(16)
+    shape = (2, 4, 2, 75, 100, 16)
+    for bq, bk, tiling in ((16, 32, (16, 32)), (8, 16, (16, 32)),
+                           (32, 24, (16, 16))):
+        nq, nk = -(-75 // bq), -(-100 // bk)
+        bmap = rng.random((2, 4, nq, nk)) < 0.4
+        run_case(f"block-{bq}x{bk}", shape, tiling=tiling, block=(bmap, bq, bk),
+                 causal="bottom_right", seed=17)
+    bmap = rng.random((1, 1, 3, 4)) < 0.5
+    run_case("block-broadcast-dense-heads", shape, tiling=(32, 32),
+             block=(bmap, 32, 32), dense_heads=(3,), seed=18)
+
+
+@case
+def zerotuning():
+    shape = (1, 4, 4, 40, 40, 16)
+    run_case("zerotuning-all", shape, tiling=(16, 16), causal="bottom_right",
+             zt=2.5, seed=19)
+    run_case("zerotuning-heads", shape, tiling=(16, 16), zt=0.3,
+             zt_heads=(0, 3), seed=20)
+
+
+@case
+def decode():
+    # One or a few query rows per key/value head: the split-key kernel.
+    run_case("decode-mha", (2, 4, 4, 1, 1000, 64), causal="bottom_right", seed=21)
+    run_case("decode-gqa-3rows", (1, 8, 2, 3, 777, 40), dv=24,
+             causal="bottom_right", seed=22)
+    rng = np.random.default_rng(23)
+    pad = rng.random((1, 1, 1, 500)) < 0.7
+    run_case("decode-mask", (1, 4, 1, 1, 500, 32), mask=pad, seed=24)
+    run_case("decode-window", (1, 4, 2, 2, 600, 32), causal="bottom_right",
+             window=(4, 100, 0, 1, False), dense_heads=(0,), softcap=3.0,
+             zt=1.7, seed=25)
+    bmap = rng.random((1, 4, 1, 10)) < 0.5
+    run_case("decode-blocks", (1, 4, 4, 1, 640, 32), block=(bmap, 1, 64),
+             seed=26)
+
+
+def main():
+    global H
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--attune", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("cases", nargs="*", default=list(CASES))
+    args = ap.parse_args()
+    H = Harness(args.attune, args.work)
+    for name in args.cases:
+        print(f"{name}:")
+        CASES[name]()
+    print("OK")
+
+
+if __name__ == "__main__":
+    main()
