@@ -20,13 +20,18 @@ def ConvertAttnToLinalgPass
 
 def ConvertAttnToCpuKernelsPass
     : Pass<"convert-attn-to-cpu-kernels", "::mlir::ModuleOp"> {
-  let summary = "Lower attn.sdpa to calls of the fused CPU attention kernel";
+  let summary = "Lower attn.sdpa and attn.recycle to the fused CPU attention kernel";
   let description = [{
     Every `attn.sdpa` the kernel library implements (f32; any mask kind,
     causality, softcap, window, block map, dense heads, ZeroTuning) becomes
     a call of `attune_sdpa_f32` on buffers, so that no Lq x Lk score matrix
     is ever materialized; the rest (compensation tokens, ACT, other element
     types) keeps the reference lowering of `convert-attn-to-linalg`.
+    `attn.recycle` keeps its reference state update, but its attention is a
+    kernel call over the kept positions plus the tokens since the last full
+    step (every key on a full step), and the full-step work (last-row
+    probabilities, top-K) sits under an `scf.if`, so a partial step reads
+    only the kept rows of the cache.
 
     The kernel runs the tiled form both backends share: one program per
     (batch, key/value head, query tile), a loop over key tiles that skips
@@ -57,6 +62,8 @@ def ConvertAttnToCpuKernelsPass
   ];
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
                            "::mlir::memref::MemRefDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];

@@ -22,6 +22,17 @@ FailureOr<Value> buildAttentionProbabilities(OpBuilder &b, SdpaOp op);
 /// and, with `includeSparsity`, also kept by the window / block map.
 FailureOr<Value> buildKeepMask(OpBuilder &b, SdpaOp op, bool includeSparsity);
 
+/// Computes the attention output of a recycled step from the per-batch
+/// full-step flags (i1 [B]).
+using RecycleAttentionFn = llvm::function_ref<FailureOr<Value>(Value full)>;
+
+/// attn.recycle's decomposition with the attention computed by `attention`
+/// (a kernel) instead of the reference sdpa; the state update stays the
+/// reference's, with its full-step work under an scf.if. Returns the op's
+/// results (output, kept indices, full length, step, reference query).
+FailureOr<SmallVector<Value>> decomposeRecycle(OpBuilder &b, RecycleOp op,
+                                               RecycleAttentionFn attention);
+
 } // namespace mlir::attn
 
 #endif

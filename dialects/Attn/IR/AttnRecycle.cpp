@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
@@ -131,7 +132,11 @@ public:
     group = op.getGroupSize();
   }
 
-  FailureOr<SmallVector<Value>> build();
+  /// With `attention` set, the step's output comes from it (given the
+  /// per-batch full-step flags) instead of the masked reference sdpa, and the
+  /// full-step work (last-row probabilities, top-K) runs only when some batch
+  /// element takes a full step, so partial steps never read the whole cache.
+  FailureOr<SmallVector<Value>> build(RecycleAttentionFn attention = nullptr);
 
 private:
   AffineMap map(unsigned n, ArrayRef<AffineExpr> e) {
@@ -480,15 +485,44 @@ Value RecycleBuilder::topK(Value probs) {
       });
 }
 
-FailureOr<SmallVector<Value>> RecycleBuilder::build() {
+FailureOr<SmallVector<Value>> RecycleBuilder::build(
+    RecycleAttentionFn attention) {
   auto par = IteratorType::parallel;
   Value qbar = headMeanQuery();
   Value full = fullStep(qbar);
-  FailureOr<Value> out = maskedOutput(keepMask(full));
-  FailureOr<Value> probs = lastRowProbabilities();
-  if (failed(out) || failed(probs))
+  FailureOr<Value> out =
+      attention ? attention(full) : maskedOutput(keepMask(full));
+  if (failed(out))
     return failure();
-  Value top = topK(*probs);
+  Value top;
+  if (!attention) {
+    FailureOr<Value> probs = lastRowProbabilities();
+    if (failed(probs))
+      return failure();
+    top = topK(*probs);
+  } else {
+    // any = OR over the batch of full[b], as a scalar condition.
+    Value none = fill({}, b.getI1Type(), b.getIntegerAttr(b.getI1Type(), 0));
+    Value any = generic(
+        none, {full}, {map(1, {dim_(0)}), map(1, {})},
+        {IteratorType::reduction}, [&](OpBuilder &nb, Location l, ValueRange a) {
+          return arith::OrIOp::create(nb, l, a[0], a[1]).getResult();
+        });
+    Value cond = tensor::ExtractOp::create(b, loc, any, ValueRange{});
+    auto ifOp = scf::IfOp::create(b, loc, op.getKeptIndices().getType(), cond,
+                                  /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      FailureOr<Value> probs = lastRowProbabilities();
+      if (failed(probs))
+        return failure();
+      scf::YieldOp::create(b, loc, topK(*probs));
+      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      scf::YieldOp::create(b, loc, op.getKeptIndices());
+    }
+    top = ifOp.getResult(0);
+  }
 
   // New state, selected per batch element.
   auto select = [&](Value ifFull, Value ifPartial, unsigned rank,
@@ -538,4 +572,10 @@ FailureOr<SmallVector<Value>> RecycleBuilder::build() {
 
 FailureOr<SmallVector<Value>> RecycleOp::decomposeToLinalg(OpBuilder &builder) {
   return RecycleBuilder(*this, builder).build();
+}
+
+FailureOr<SmallVector<Value>>
+mlir::attn::decomposeRecycle(OpBuilder &b, RecycleOp op,
+                             RecycleAttentionFn attention) {
+  return RecycleBuilder(op, b).build(attention);
 }

@@ -10,6 +10,8 @@
 
 #include "passes/Conversion/Passes.h"
 
+#include "dialects/Attn/IR/AttnDecompose.h"
+
 #include "attune/Runtime/CpuKernels.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -51,6 +53,23 @@ std::string unsupportedReason(SdpaOp op) {
       return "mask element type";
   }
   return "";
+}
+
+bool supported(SdpaOp op) { return unsupportedReason(op).empty(); }
+
+bool supported(RecycleOp op) {
+  auto f32 = [](Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    return t.getElementType().isF32() && t.hasStaticShape();
+  };
+  if (!f32(op.getQuery()) || !f32(op.getKey()) || !f32(op.getValue()))
+    return false;
+  if (Value m = op.getMask()) {
+    Type et = cast<RankedTensorType>(m.getType()).getElementType();
+    if (!et.isF32() && !et.isInteger(1))
+      return false;
+  }
+  return true;
 }
 
 /// func.func private @attune_sdpa_f32(...) attributes {llvm.emit_c_interface}
@@ -130,101 +149,191 @@ Value constantArray(OpBuilder &b, Location loc, ArrayRef<T> values,
   return asBuffer(b, loc, c, target);
 }
 
-LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
-                        int64_t tileK) {
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  FunctionType ft = kernel.getFunctionType();
-  auto qt = cast<RankedTensorType>(op.getQuery().getType());
-  int64_t hq = qt.getDimSize(1);
+/// One kernel call: operands (tensors; null when absent) and parameters.
+struct KernelCall {
+  Value q, k, v, mask, blockMask, kvIndex, tailStart;
+  SmallVector<int64_t> ip = SmallVector<int64_t>(ATTUNE_SDPA_I_COUNT, 0);
+  SmallVector<double> fp = SmallVector<double>(ATTUNE_SDPA_F_COUNT, 0.0);
+  RankedTensorType resultType;
+};
 
-  SmallVector<int64_t> ip(ATTUNE_SDPA_I_COUNT, 0);
-  SmallVector<double> fp(ATTUNE_SDPA_F_COUNT, 0.0);
-  ip[ATTUNE_SDPA_I_VERSION] = ATTUNE_SDPA_ABI_VERSION;
-  switch (op.getCausal()) {
+/// The attributes every attention op shares with attn.sdpa.
+void setCommon(KernelCall &c, CausalKind causal, double scale,
+               std::optional<APFloat> softcap) {
+  c.ip[ATTUNE_SDPA_I_VERSION] = ATTUNE_SDPA_ABI_VERSION;
+  switch (causal) {
   case CausalKind::none:
-    ip[ATTUNE_SDPA_I_CAUSAL] = ATTUNE_CAUSAL_NONE;
+    c.ip[ATTUNE_SDPA_I_CAUSAL] = ATTUNE_CAUSAL_NONE;
     break;
   case CausalKind::top_left:
-    ip[ATTUNE_SDPA_I_CAUSAL] = ATTUNE_CAUSAL_TOP_LEFT;
+    c.ip[ATTUNE_SDPA_I_CAUSAL] = ATTUNE_CAUSAL_TOP_LEFT;
     break;
   case CausalKind::bottom_right:
-    ip[ATTUNE_SDPA_I_CAUSAL] = ATTUNE_CAUSAL_BOTTOM_RIGHT;
+    c.ip[ATTUNE_SDPA_I_CAUSAL] = ATTUNE_CAUSAL_BOTTOM_RIGHT;
     break;
   }
-  fp[ATTUNE_SDPA_F_SCALE] = op.getEffectiveScale();
-  if (auto c = op.getSoftcap())
-    fp[ATTUNE_SDPA_F_SOFTCAP] = c->convertToDouble();
+  c.fp[ATTUNE_SDPA_F_SCALE] = scale;
+  if (softcap)
+    c.fp[ATTUNE_SDPA_F_SOFTCAP] = softcap->convertToDouble();
+}
 
+/// Appends the per-head flags (sparse, ZeroTuning) after the fixed params.
+void setHeadFlags(KernelCall &c, int64_t hq,
+                  function_ref<bool(int64_t)> sparse,
+                  function_ref<bool(int64_t)> zeroTuning) {
+  c.ip[ATTUNE_SDPA_I_HAS_HEAD_FLAGS] = 1;
+  for (int64_t h = 0; h < hq; ++h)
+    c.ip.push_back(sparse(h));
+  for (int64_t h = 0; h < hq; ++h)
+    c.ip.push_back(zeroTuning(h));
+}
+
+Value emitCall(OpBuilder &b, Location loc, func::FuncOp kernel,
+               KernelCall &c) {
+  FunctionType ft = kernel.getFunctionType();
   Value maskAdd = placeholder(b, loc, ft.getInput(4));
   Value maskBool = placeholder(b, loc, ft.getInput(5));
-  if (Value m = op.getMask()) {
-    Value m4 = toRank4(b, loc, m);
-    if (cast<RankedTensorType>(m.getType()).getElementType().isF32()) {
-      ip[ATTUNE_SDPA_I_MASK_KIND] = ATTUNE_MASK_ADD;
+  if (c.mask) {
+    Value m4 = toRank4(b, loc, c.mask);
+    if (cast<RankedTensorType>(c.mask.getType()).getElementType().isF32()) {
+      c.ip[ATTUNE_SDPA_I_MASK_KIND] = ATTUNE_MASK_ADD;
       maskAdd = asBuffer(b, loc, m4, ft.getInput(4));
     } else {
-      ip[ATTUNE_SDPA_I_MASK_KIND] = ATTUNE_MASK_BOOL;
+      c.ip[ATTUNE_SDPA_I_MASK_KIND] = ATTUNE_MASK_BOOL;
       maskBool = asBuffer(b, loc, m4, ft.getInput(5));
     }
   }
-  Value blockMask = placeholder(b, loc, ft.getInput(6));
-  if (Value bm = op.getBlockMask()) {
-    ip[ATTUNE_SDPA_I_HAS_BLOCK_MASK] = 1;
-    ArrayRef<int64_t> bs = *op.getBlockSize();
-    ip[ATTUNE_SDPA_I_BLOCK_Q] = bs[0];
-    ip[ATTUNE_SDPA_I_BLOCK_K] = bs[1];
-    blockMask = asBuffer(b, loc, toRank4(b, loc, bm), ft.getInput(6));
-  }
-  if (WindowAttr w = op.getWindowAttr()) {
-    ip[ATTUNE_SDPA_I_HAS_WINDOW] = 1;
-    ip[ATTUNE_SDPA_I_WINDOW_SINKS] = w.getSinks();
-    ip[ATTUNE_SDPA_I_WINDOW_LEFT] = w.getLeft();
-    ip[ATTUNE_SDPA_I_WINDOW_RIGHT] = w.getRight();
-    ip[ATTUNE_SDPA_I_WINDOW_DILATION] = w.getDilation();
-    ip[ATTUNE_SDPA_I_WINDOW_CLAMP] = w.getClamp();
-  }
-  if (auto zt = dyn_cast_or_null<ZeroTuningAttr>(op.getScoreModAttr())) {
-    ip[ATTUNE_SDPA_I_HAS_ZERO_TUNING] = 1;
-    fp[ATTUNE_SDPA_F_ZERO_TUNING_LOG_GAMMA] =
-        std::log(zt.getGamma().getValueAsDouble());
-  }
-  if (op.getDenseHeads() || op.getScoreModHeads()) {
-    ip[ATTUNE_SDPA_I_HAS_HEAD_FLAGS] = 1;
-    for (int64_t h = 0; h < hq; ++h)
-      ip.push_back(op.isSparseHead(h));
-    for (int64_t h = 0; h < hq; ++h)
-      ip.push_back(op.isScoreModHead(h));
-  }
-  if (auto tiling = op->getAttrOfType<DenseI64ArrayAttr>("attn.tiling");
-      tiling && tiling.size() == 2) {
-    ip[ATTUNE_SDPA_I_TILE_Q] = tiling[0];
-    ip[ATTUNE_SDPA_I_TILE_K] = tiling[1];
-  }
-  if (tileQ > 0)
-    ip[ATTUNE_SDPA_I_TILE_Q] = tileQ;
-  if (tileK > 0)
-    ip[ATTUNE_SDPA_I_TILE_K] = tileK;
-
-  Value q = asBuffer(b, loc, op.getQuery(), ft.getInput(0));
-  Value k = asBuffer(b, loc, op.getKey(), ft.getInput(1));
-  Value v = asBuffer(b, loc, op.getValue(), ft.getInput(2));
-  auto rt = cast<RankedTensorType>(op.getType());
-  auto outType = MemRefType::get(rt.getShape(), rt.getElementType());
-  Value out = memref::AllocOp::create(b, loc, outType);
-  Value outArg = memref::CastOp::create(b, loc, ft.getInput(3), out);
+  Value blockMask =
+      c.blockMask ? asBuffer(b, loc, toRank4(b, loc, c.blockMask),
+                             ft.getInput(6))
+                  : placeholder(b, loc, ft.getInput(6));
   Value kvIndex = placeholder(b, loc, ft.getInput(7));
   Value tail = placeholder(b, loc, ft.getInput(8));
+  if (c.kvIndex) {
+    c.ip[ATTUNE_SDPA_I_HAS_KV_INDEX] = 1;
+    kvIndex = asBuffer(b, loc, c.kvIndex, ft.getInput(7));
+    tail = asBuffer(b, loc, c.tailStart, ft.getInput(8));
+  }
+  Value q = asBuffer(b, loc, c.q, ft.getInput(0));
+  Value k = asBuffer(b, loc, c.k, ft.getInput(1));
+  Value v = asBuffer(b, loc, c.v, ft.getInput(2));
+  auto outType =
+      MemRefType::get(c.resultType.getShape(), c.resultType.getElementType());
+  Value out = memref::AllocOp::create(b, loc, outType);
+  Value outArg = memref::CastOp::create(b, loc, ft.getInput(3), out);
   Value iparams =
-      constantArray<int64_t>(b, loc, ip, b.getI64Type(), ft.getInput(9));
+      constantArray<int64_t>(b, loc, c.ip, b.getI64Type(), ft.getInput(9));
   Value fparams =
-      constantArray<double>(b, loc, fp, b.getF64Type(), ft.getInput(10));
+      constantArray<double>(b, loc, c.fp, b.getF64Type(), ft.getInput(10));
   func::CallOp::create(b, loc, kernel,
                        ValueRange{q, k, v, outArg, maskAdd, maskBool,
                                   blockMask, kvIndex, tail, iparams, fparams});
-  Value result = bufferization::ToTensorOp::create(
-      b, loc, rt, out, /*restrict=*/true, /*writable=*/true);
+  return bufferization::ToTensorOp::create(b, loc, c.resultType, out,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
+void setTiling(KernelCall &c, Operation *op, int64_t tileQ, int64_t tileK) {
+  if (auto tiling = op->getAttrOfType<DenseI64ArrayAttr>("attn.tiling");
+      tiling && tiling.size() == 2) {
+    c.ip[ATTUNE_SDPA_I_TILE_Q] = tiling[0];
+    c.ip[ATTUNE_SDPA_I_TILE_K] = tiling[1];
+  }
+  if (tileQ > 0)
+    c.ip[ATTUNE_SDPA_I_TILE_Q] = tileQ;
+  if (tileK > 0)
+    c.ip[ATTUNE_SDPA_I_TILE_K] = tileK;
+}
+
+LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
+                        int64_t tileK) {
+  OpBuilder b(op);
+  KernelCall c;
+  c.q = op.getQuery();
+  c.k = op.getKey();
+  c.v = op.getValue();
+  c.mask = op.getMask();
+  c.resultType = cast<RankedTensorType>(op.getType());
+  setCommon(c, op.getCausal(), op.getEffectiveScale(), op.getSoftcap());
+  if (Value bm = op.getBlockMask()) {
+    c.blockMask = bm;
+    c.ip[ATTUNE_SDPA_I_HAS_BLOCK_MASK] = 1;
+    ArrayRef<int64_t> bs = *op.getBlockSize();
+    c.ip[ATTUNE_SDPA_I_BLOCK_Q] = bs[0];
+    c.ip[ATTUNE_SDPA_I_BLOCK_K] = bs[1];
+  }
+  if (WindowAttr w = op.getWindowAttr()) {
+    c.ip[ATTUNE_SDPA_I_HAS_WINDOW] = 1;
+    c.ip[ATTUNE_SDPA_I_WINDOW_SINKS] = w.getSinks();
+    c.ip[ATTUNE_SDPA_I_WINDOW_LEFT] = w.getLeft();
+    c.ip[ATTUNE_SDPA_I_WINDOW_RIGHT] = w.getRight();
+    c.ip[ATTUNE_SDPA_I_WINDOW_DILATION] = w.getDilation();
+    c.ip[ATTUNE_SDPA_I_WINDOW_CLAMP] = w.getClamp();
+  }
+  if (auto zt = dyn_cast_or_null<ZeroTuningAttr>(op.getScoreModAttr())) {
+    c.ip[ATTUNE_SDPA_I_HAS_ZERO_TUNING] = 1;
+    c.fp[ATTUNE_SDPA_F_ZERO_TUNING_LOG_GAMMA] =
+        std::log(zt.getGamma().getValueAsDouble());
+  }
+  if (op.getDenseHeads() || op.getScoreModHeads())
+    setHeadFlags(
+        c, op.getQuery().getType().getDimSize(1),
+        [&](int64_t h) { return op.isSparseHead(h); },
+        [&](int64_t h) { return op.isScoreModHead(h); });
+  setTiling(c, op, tileQ, tileK);
+  Value result = emitCall(b, op.getLoc(), kernel, c);
   op.replaceAllUsesWith(result);
+  op.erase();
+  return success();
+}
+
+/// attn.recycle: the reference state update around a kernel call whose key
+/// subset is the kept positions plus the tokens since the full step
+/// (tail_start = full_len), or every key on a full step (tail_start = 0).
+LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel, int64_t tileQ,
+                           int64_t tileK) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto attention = [&](Value full) -> FailureOr<Value> {
+    auto lenType = cast<RankedTensorType>(op.getFullLen().getType());
+    Value init = tensor::EmptyOp::create(b, loc, lenType.getShape(),
+                                         lenType.getElementType());
+    AffineMap id = AffineMap::getMultiDimIdentityMap(1, b.getContext());
+    Value tail =
+        linalg::GenericOp::create(
+            b, loc, lenType, ValueRange{full, op.getFullLen()},
+            ValueRange{init}, ArrayRef<AffineMap>{id, id, id},
+            ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+            [&](OpBuilder &nb, Location l, ValueRange a) {
+              Value zero = arith::ConstantOp::create(
+                  nb, l, nb.getIntegerAttr(a[1].getType(), 0));
+              linalg::YieldOp::create(
+                  nb, l,
+                  arith::SelectOp::create(nb, l, a[0], zero, a[1])
+                      .getResult());
+            })
+            .getResult(0);
+    KernelCall c;
+    c.q = op.getQuery();
+    c.k = op.getKey();
+    c.v = op.getValue();
+    c.mask = op.getMask();
+    c.kvIndex = op.getKeptIndices();
+    c.tailStart = tail;
+    c.resultType = cast<RankedTensorType>(op.getResult().getType());
+    setCommon(c, op.getCausal(), op.getEffectiveScale(), op.getSoftcap());
+    if (auto dense = op.getDenseHeads())
+      setHeadFlags(
+          c, op.getQuery().getType().getDimSize(1),
+          [&](int64_t h) { return !llvm::is_contained(*dense, h); },
+          [](int64_t) { return false; });
+    setTiling(c, op, tileQ, tileK);
+    return emitCall(b, loc, kernel, c);
+  };
+  FailureOr<SmallVector<Value>> results = decomposeRecycle(b, op, attention);
+  if (failed(results))
+    return op.emitError("cannot lower to the CPU attention kernel");
+  op->replaceAllUsesWith(*results);
   op.erase();
   return success();
 }
@@ -236,16 +345,22 @@ struct ConvertAttnToCpuKernelsPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<SdpaOp> ops;
-    module.walk([&](SdpaOp op) {
-      if (unsupportedReason(op).empty())
-        ops.push_back(op);
+    SmallVector<RecycleOp> recycles;
+    module.walk([&](Operation *op) {
+      if (auto sdpa = dyn_cast<SdpaOp>(op); sdpa && supported(sdpa))
+        ops.push_back(sdpa);
+      if (auto r = dyn_cast<RecycleOp>(op); r && supported(r))
+        recycles.push_back(r);
     });
-    if (ops.empty())
+    if (ops.empty() && recycles.empty())
       return;
     OpBuilder b(module.getContext());
     func::FuncOp kernel = declareKernel(module, b);
     for (SdpaOp op : ops)
       if (failed(lowerSdpa(op, kernel, tileQ, tileK)))
+        return signalPassFailure();
+    for (RecycleOp op : recycles)
+      if (failed(lowerRecycle(op, kernel, tileQ, tileK)))
         return signalPassFailure();
   }
 };
