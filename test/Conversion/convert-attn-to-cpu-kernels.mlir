@@ -5,8 +5,8 @@
 // CHECK-DAG: %[[Q:.*]] = bufferization.to_buffer %arg0 read_only
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() : memref<1x2x8x16xf32>
 // Parameters: version 1, causal bottom_right (2), no mask, ...
-// CHECK-DAG: arith.constant dense<[1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<17xi64>
-// CHECK-DAG: arith.constant dense<[2.500000e-01, 0.000000e+00, 0.000000e+00]> : tensor<3xf64>
+// CHECK-DAG: arith.constant dense<[1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<18xi64>
+// CHECK-DAG: arith.constant dense<[2.500000e-01, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]> : tensor<5xf64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK: return %[[R]]
@@ -22,7 +22,7 @@ func.func @causal(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor
 // flags and the op's tiling travel in the i64 parameters.
 // CHECK-LABEL: func.func @window_mask
 // CHECK: tensor.expand_shape %arg3 {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 8, 8] : tensor<8x8xi1> into tensor<1x1x8x8xi1>
-// CHECK: arith.constant dense<[1, 0, 1, 0, 0, 0, 1, 2, 3, 0, 1, 0, 0, 1, 0, 16, 32, 1, 0, 1, 1, 1, 1]> : tensor<23xi64>
+// CHECK: arith.constant dense<[1, 0, 1, 0, 0, 0, 1, 2, 3, 0, 1, 0, 0, 1, 0, 16, 32, 0, 1, 0, 1, 1, 1, 1]> : tensor<24xi64>
 // CHECK: call @attune_sdpa_f32(
 func.func @window_mask(%q: tensor<1x3x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: tensor<1x3x8x16xf32>, %m: tensor<8x8xi1>) -> tensor<1x3x8x16xf32> {
   %o = attn.sdpa %q, %k, %v mask(%m : tensor<8x8xi1>) {window = #attn.window<sinks = 2, left = 3, right = 0>, dense_heads = array<i64: 1>, attn.tiling = array<i64: 16, 32>} : tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32> -> tensor<1x3x8x16xf32>
@@ -31,15 +31,16 @@ func.func @window_mask(%q: tensor<1x3x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: t
 
 // -----
 
-// Forms the kernel does not implement keep the reference lowering.
+// Forms the kernel does not implement (the compensation token, other element
+// types) keep the reference lowering.
 // CHECK-LABEL: func.func @unsupported
 // CHECK: attn.sdpa {{.*}}compensation
-// CHECK: attn.sdpa {{.*}}#attn.act
+// CHECK: attn.sdpa {{.*}}compensation
 // CHECK: attn.sdpa {{.*}}f16
 // CHECK-NOT: call @attune_sdpa_f32
 func.func @unsupported(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>, %h: tensor<1x2x8x16xf16>) -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf16>) {
   %a = attn.sdpa %q, %k, %v {window = #attn.window<sinks = 1, left = 2, right = 0>, compensation} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
-  %b = attn.sdpa %q, %k, %v {score_mod = #attn.act<beta = 4.000000e-01, tau = 1.000000e-01>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  %b = attn.sdpa %q, %k, %v {window = #attn.window<sinks = 1, left = 3, right = 0>, compensation} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
   %c = attn.sdpa %h, %h, %h : tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16> -> tensor<1x2x8x16xf16>
   return %a, %b, %c : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf16>
 }

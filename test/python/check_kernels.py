@@ -34,7 +34,7 @@ def floordiv(a, b):
 
 def reference(q, k, v, *, scale=None, causal="none", softcap=None,
               mask=None, window=None, block=None, dense_heads=(),
-              zt=None, zt_heads=None):
+              zt=None, zt_heads=None, act=None):
     """attn.sdpa by its definition, in float64."""
     q, k, v = (x.astype(np.float64) for x in (q, k, v))
     b, hq, lq, d = q.shape
@@ -86,16 +86,31 @@ def reference(q, k, v, *, scale=None, causal="none", softcap=None,
                               min(h, bmap.shape[1] - 1)]
                     keep &= bm[i // bq, j // bk]
             s = np.where(keep, s, -np.inf)
+            a = np.zeros((lq, lk))
             for r in range(lq):
-                if not keep[r].any():
-                    continue
-                w = np.exp(s[r] - s[r].max())
-                out[bi, h, r] = (w / w.sum()) @ v[bi, h // g]
+                if keep[r].any():
+                    w = np.exp(s[r] - s[r].max())
+                    a[r] = w / w.sum()
+            if act is not None and (zt_heads is None or h in zt_heads):
+                # ACT (METHODS.md / AttnAttrs.td): column means over the
+                # queries that see each key, sinks above tau but the first.
+                beta, tau = act
+                seen = keep.sum(0)
+                c = a.sum(0) / np.maximum(seen, 1)
+                sink = (c > tau) & (np.arange(lk) > 0)
+                for r in range(lq):
+                    sm = a[r, sink].sum()
+                    rest = a[r, ~sink].sum()
+                    if rest < 1e-6:
+                        continue
+                    a[r, sink] *= beta
+                    a[r, ~sink] *= (rest + (1 - beta) * sm) / rest
+            out[bi, h] = a @ v[bi, h // g]
     return out
 
 
 def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
-             seed=0, **attrs):
+             seed=0, sinky=(), tol=TOL, **attrs):
     """Builds the attn.sdpa module, runs it, compares with reference()."""
     b, hq, hkv, lq, lk, d = shape
     dv = dv or d
@@ -103,6 +118,10 @@ def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
     q = rng.standard_normal((b, hq, lq, d)).astype(np.float32)
     k = rng.standard_normal((b, hkv, lk, d)).astype(np.float32)
     v = rng.standard_normal((b, hkv, lk, dv)).astype(np.float32)
+    if sinky:  # keys every query attends to strongly (attention sinks)
+        direction = q.mean(axis=(1, 2), keepdims=True)[:, 0]
+        for j in sinky:
+            k[:, :, j] = 1.2 * direction / np.linalg.norm(direction) * math.sqrt(d)
     tq, tk, tv = tensor([b, hq, lq, d]), tensor([b, hkv, lk, d]), tensor([b, hkv, lk, dv])
     to = tensor([b, hq, lq, dv])
     args = [f'%q: {tq} {{onnx.name = "Q"}}', f'%k: {tk} {{onnx.name = "K"}}',
@@ -141,6 +160,12 @@ def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
         if attrs.get("zt_heads") is not None:
             a.append("score_mod_heads = array<i64: "
                      + ", ".join(map(str, attrs["zt_heads"])) + ">")
+    if attrs.get("act") is not None:
+        a.append(f"score_mod = #attn.act<beta = {attrs['act'][0]:e}, "
+                 f"tau = {attrs['act'][1]:e}>")
+        if attrs.get("zt_heads") is not None:
+            a.append("score_mod_heads = array<i64: "
+                     + ", ".join(map(str, attrs["zt_heads"])) + ">")
     if tiling:
         a.append(f"attn.tiling = array<i64: {tiling[0]}, {tiling[1]}>")
     text = (f"func.func @main({', '.join(args)}) -> ({to} {{onnx.name = \"Y\"}}) "
@@ -150,7 +175,12 @@ def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
     model = H.write_model(tag, text)
     got = H.run_attune(model, inputs, "", tag)["Y"]
     want = reference(q, k, v, mask=mask, block=block, **attrs)
-    compare(tag, got, want, TOL)
+    if attrs.get("act") and attrs["act"][1] < 1:
+        plain = dict(attrs, act=None)
+        moved = np.abs(want - reference(q, k, v, mask=mask, block=block,
+                                        **plain)).max()
+        assert moved > 1e-3, f"{tag}: ACT found no sink (case tests nothing)"
+    compare(tag, got, want, tol)
 
 
 @case
@@ -223,6 +253,24 @@ def zerotuning():
              zt=2.5, seed=19)
     run_case("zerotuning-heads", shape, tiling=(16, 16), zt=0.3,
              zt_heads=(0, 3), seed=20)
+
+
+@case
+def act():
+    # Structured keys so that some columns attract attention (sinks): keys
+    # 3 and 17 are aligned with every query. (Much stronger sinks make the
+    # redistribution factor (R + (1 - beta) S) / R huge, which amplifies f32
+    # rounding beyond any fixed tolerance, in every f32 implementation.)
+    shape = (1, 4, 2, 50, 50, 16)
+    run_case("act-none-sink-data", shape, tiling=(16, 16), causal="bottom_right",
+             act=(0.4, 1.0), seed=27, sinky=(3, 17))
+    run_case("act-causal", shape, tiling=(16, 16), causal="bottom_right",
+             act=(0.4, 0.05), seed=27, sinky=(3, 17))
+    run_case("act-heads-window", shape, tiling=(8, 16), act=(0.2, 0.04),
+             zt_heads=(1, 2), window=(2, 10, 10, 1, False), seed=28,
+             sinky=(5,))
+    run_case("act-decode-rows", (1, 2, 1, 3, 70, 16), causal="bottom_right",
+             act=(0.5, 0.05), seed=29, sinky=(9,))
 
 
 @case

@@ -73,7 +73,14 @@ typedef struct attune_sdpa_args {
    * flags: every head). */
   int32_t has_zero_tuning;
   float zero_tuning_log_gamma;
+  /* Heads the score modification (ZeroTuning or ACT) applies to; null:
+   * every head. */
   const uint8_t *zero_tuning_heads;
+  /* ACT: column means c_j of the probabilities over the queries that see
+   * key j; sink columns {j > 0 : c_j > act_tau} are scaled by act_beta and
+   * their mass given back to the other columns in proportion. */
+  int32_t has_act;
+  float act_beta, act_tau;
 
   /* Key subset (recycled partial steps): per [b, kv head] the `index_len`
    * positions in kv_index (-1 = none), plus every position >= tail_start[b].
@@ -93,7 +100,7 @@ void attune_sdpa_f32(const attune_sdpa_args *args);
 
 /* Layout of the i64 parameter array passed to _mlir_ciface_attune_sdpa_f32.
  * Entries after ATTUNE_SDPA_I_COUNT: heads_q sparse-head flags, then heads_q
- * ZeroTuning head flags. */
+ * score-modification (ZeroTuning / ACT) head flags. */
 enum attune_sdpa_iparam {
   ATTUNE_SDPA_I_VERSION = 0,  /* ATTUNE_SDPA_ABI_VERSION */
   ATTUNE_SDPA_I_CAUSAL,
@@ -112,12 +119,15 @@ enum attune_sdpa_iparam {
   ATTUNE_SDPA_I_HAS_KV_INDEX,
   ATTUNE_SDPA_I_TILE_Q,
   ATTUNE_SDPA_I_TILE_K,
+  ATTUNE_SDPA_I_HAS_ACT,
   ATTUNE_SDPA_I_COUNT
 };
 enum attune_sdpa_fparam {
   ATTUNE_SDPA_F_SCALE = 0,
   ATTUNE_SDPA_F_SOFTCAP,
   ATTUNE_SDPA_F_ZERO_TUNING_LOG_GAMMA,
+  ATTUNE_SDPA_F_ACT_BETA,
+  ATTUNE_SDPA_F_ACT_TAU,
   ATTUNE_SDPA_F_COUNT
 };
 #define ATTUNE_SDPA_ABI_VERSION 1

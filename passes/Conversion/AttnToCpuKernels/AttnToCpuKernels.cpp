@@ -45,8 +45,6 @@ std::string unsupportedReason(SdpaOp op) {
       return "not a static 4-D shape";
   if (op.getCompensation())
     return "compensation token";
-  if (isa_and_nonnull<ActAttr>(op.getScoreModAttr()))
-    return "ACT calibration";
   if (Value m = op.getMask()) {
     Type et = cast<RankedTensorType>(m.getType()).getElementType();
     if (!et.isF32() && !et.isInteger(1))
@@ -274,6 +272,11 @@ LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
     c.ip[ATTUNE_SDPA_I_HAS_ZERO_TUNING] = 1;
     c.fp[ATTUNE_SDPA_F_ZERO_TUNING_LOG_GAMMA] =
         std::log(zt.getGamma().getValueAsDouble());
+  }
+  if (auto act = dyn_cast_or_null<ActAttr>(op.getScoreModAttr())) {
+    c.ip[ATTUNE_SDPA_I_HAS_ACT] = 1;
+    c.fp[ATTUNE_SDPA_F_ACT_BETA] = act.getBeta().getValueAsDouble();
+    c.fp[ATTUNE_SDPA_F_ACT_TAU] = act.getTau().getValueAsDouble();
   }
   if (op.getDenseHeads() || op.getScoreModHeads())
     setHeadFlags(

@@ -36,8 +36,15 @@ extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
   if (a.batch <= 0 || a.heads_q <= 0 || a.len_q <= 0 || a.dim_v <= 0)
     return;
   SdpaProblem P(a);
-  bool decode = a.kv_index != nullptr || a.len_q * P.group <= 8 ||
-                a.v_stride[3] != 1;
+  // ACT needs column statistics over every row of a head: the prefill
+  // kernel keeps a head's rows in one work item.
+  bool decode = a.kv_index != nullptr || a.v_stride[3] != 1 ||
+                (!a.has_act && a.len_q * P.group <= 8);
+  if (decode && a.has_act) {
+    std::fprintf(stderr, "attune: ACT needs unit-stride values and no key "
+                         "subset in attune_sdpa_f32\n");
+    std::abort();
+  }
   int64_t tileQ = a.tile_q > 0 ? a.tile_q : 64;
   int64_t tileK = a.tile_k > 0 ? a.tile_k : 128;
   if (hasAvx512()) {
@@ -125,6 +132,9 @@ extern "C" void _mlir_ciface_attune_sdpa_f32(
   a.window_dilation = ip[ATTUNE_SDPA_I_WINDOW_DILATION];
   a.window_clamp = static_cast<int32_t>(ip[ATTUNE_SDPA_I_WINDOW_CLAMP]);
   a.has_zero_tuning = static_cast<int32_t>(ip[ATTUNE_SDPA_I_HAS_ZERO_TUNING]);
+  a.has_act = static_cast<int32_t>(ip[ATTUNE_SDPA_I_HAS_ACT]);
+  a.act_beta = static_cast<float>(fp[ATTUNE_SDPA_F_ACT_BETA]);
+  a.act_tau = static_cast<float>(fp[ATTUNE_SDPA_F_ACT_TAU]);
   a.tile_q = ip[ATTUNE_SDPA_I_TILE_Q];
   a.tile_k = ip[ATTUNE_SDPA_I_TILE_K];
   a.scale = static_cast<float>(fp[ATTUNE_SDPA_F_SCALE]);

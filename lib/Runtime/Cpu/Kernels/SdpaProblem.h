@@ -58,6 +58,9 @@ struct SdpaProblem {
     return a.has_zero_tuning &&
            (!a.zero_tuning_heads || a.zero_tuning_heads[h]);
   }
+  bool actHead(int64_t h) const {
+    return a.has_act && (!a.zero_tuning_heads || a.zero_tuning_heads[h]);
+  }
 
   /// Window rule for query i in "group units": lo/hi bounds of j div d and
   /// the group g of p.
