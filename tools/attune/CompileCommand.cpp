@@ -357,6 +357,17 @@ int mlir::attn::driver::compileCommand(int argc, char **argv) {
   std::vector<std::string> args = {cc,      "-shared", "-fPIC", "-O2",
                                    "-I" + includeDir, "-ffile-prefix-map=" + tmpDir.str().str() + "=.", wrapper, objPath,
                                    "-o",    outputFile, "-lm", "-Wl,--build-id=none"};
+  // Kernel library calls: link the archive (position-independent) so that the
+  // library stays self-contained; it needs the C++ runtime and threads.
+  bool needsKernels = false;
+  for (const llvm::Function &f : llvmModule->functions())
+    if (f.isDeclaration() && f.getName().starts_with("_mlir_ciface_attune_"))
+      needsKernels = true;
+  if (needsKernels) {
+    args.push_back(ATTUNE_KERNELS_ARCHIVE);
+    args.push_back("-lstdc++");
+    args.push_back("-lpthread");
+  }
   if (needsRuntime) {
     args.push_back("-L" + std::string(ATTUNE_LLVM_LIBDIR));
     args.push_back("-lmlir_c_runner_utils");
