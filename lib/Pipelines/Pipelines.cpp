@@ -68,8 +68,12 @@ void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
     return;
   }
   case Phase::Linalg:
-    if (options.kernels)
+    if (options.kernels) {
+      AttnTilePassOptions tile;
+      tile.target = "cpu";
+      pm.addPass(createAttnTilePass(tile));
       pm.addPass(createConvertAttnToCpuKernelsPass());
+    }
     pm.addPass(createConvertAttnToLinalgPass());
     pm.addPass(createConvertOnnxToLinalgPass());
     pm.addPass(createCanonicalizerPass());

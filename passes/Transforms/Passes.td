@@ -346,6 +346,40 @@ def AttnApplyPolicyPass : Pass<"attn-apply-policy", "::mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def AttnTilePass : Pass<"attn-tile", "::mlir::ModuleOp"> {
+  let summary = "Choose the kernel tiles of every attention op for a target";
+  let description = [{
+    The fused kernels (CPU now, CUDA later) execute one tiled form of
+    `attn.sdpa` / `attn.recycle`: one program per (batch, key/value head,
+    query tile) that walks the key tiles, skips the tiles that causality,
+    the window or the block map drop entirely, masks only the tiles a rule
+    cuts, and keeps an online softmax (running max, running sum, rescaled
+    accumulator) so that no Lq x Lk matrix exists. The op's semantics fix
+    everything about that form except the tile shape, which is the target's
+    choice: this pass records it as `attn.tiling = array<i64: tile_q,
+    tile_k>` (ops that already have one keep it), and the target's
+    conversion (`convert-attn-to-cpu-kernels`, later a CUDA emitter)
+    consumes it. docs/kernels.md describes the tiled form.
+
+    Target defaults: `cpu` 64 x 128 (a query tile's K^T panel and P tile
+    stay in L2, 6 x 64 register blocks), `cuda` 128 x 64 (one thread block
+    per query tile, K/V tiles in shared memory).
+
+    ```mlir
+    // attn-tile{target=cpu}
+    %o = attn.sdpa %q, %k, %v {attn.tiling = array<i64: 64, 128>} : ...
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "cpu | cuda">,
+    Option<"tileQ", "tile-q", "int64_t", /*default=*/"0",
+           "Query rows per tile (0: the target's default)">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"0",
+           "Keys per tile (0: the target's default)">,
+  ];
+}
+
 def AttnExposeSitesPass : Pass<"attn-expose-sites", "::mlir::ModuleOp"> {
   let summary = "Return every attention site's output (and statistics) from @main";
   let description = [{

@@ -1,0 +1,53 @@
+//===- Tile.cpp - attn-tile: the target's tile shape for each attention op ===//
+//
+// The tiled kernel form is shared by the backends (docs/kernels.md); only
+// the tile shape depends on the target, so it is chosen here, once, and
+// recorded on the op for the backend's conversion to read.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Transforms/Passes.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNTILEPASS
+#include "passes/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+struct AttnTilePass : attn::impl::AttnTilePassBase<AttnTilePass> {
+  using Base::Base;
+  void runOnOperation() override {
+    int64_t q, k;
+    if (target == "cpu") {
+      q = 64;
+      k = 128;
+    } else if (target == "cuda") {
+      q = 128;
+      k = 64;
+    } else {
+      getOperation().emitError("attn-tile: unknown target '")
+          << target << "' (expected cpu or cuda)";
+      return signalPassFailure();
+    }
+    if (tileQ < 0 || tileK < 0) {
+      getOperation().emitError("attn-tile: tile sizes must be positive");
+      return signalPassFailure();
+    }
+    if (tileQ > 0)
+      q = tileQ;
+    if (tileK > 0)
+      k = tileK;
+    auto tiling = DenseI64ArrayAttr::get(&getContext(), {q, k});
+    getOperation().walk([&](Operation *op) {
+      if (!isa<SdpaOp, RecycleOp>(op) || op->hasAttr("attn.tiling"))
+        return;
+      op->setAttr("attn.tiling", tiling);
+    });
+  }
+};
+} // namespace

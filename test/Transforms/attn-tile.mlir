@@ -1,0 +1,19 @@
+// RUN: attune-opt %s --split-input-file --attn-tile | FileCheck %s --check-prefix=CPU
+// RUN: attune-opt %s --split-input-file --attn-tile=target=cuda | FileCheck %s --check-prefix=CUDA
+// RUN: attune-opt %s --split-input-file --attn-tile="tile-q=32 tile-k=256" | FileCheck %s --check-prefix=OPT
+// RUN: not attune-opt %s --split-input-file --attn-tile=target=tpu 2>&1 | FileCheck %s --check-prefix=ERR
+
+// CPU-LABEL: func.func @sdpa
+// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 64, 128>
+// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 16, 16>
+// CUDA-LABEL: func.func @sdpa
+// CUDA: attn.sdpa {{.*}}attn.tiling = array<i64: 128, 64>
+// OPT-LABEL: func.func @sdpa
+// OPT: attn.sdpa {{.*}}attn.tiling = array<i64: 32, 256>
+// ERR: attn-tile: unknown target 'tpu' (expected cpu or cuda)
+func.func @sdpa(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) {
+  %o = attn.sdpa %q, %k, %v : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  // An op that already has a tiling keeps it.
+  %p = attn.sdpa %q, %k, %v {attn.tiling = array<i64: 16, 16>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  return %o, %p : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
+}
