@@ -7,8 +7,11 @@
 //
 // Inputs and outputs are dense row-major buffers in signature order; their
 // names, element types and shapes are in the header (and in NAME_inputs /
-// NAME_outputs tables in the library). `--emit` stops earlier: `mlir` (LLVM
-// dialect), `llvm` (LLVM IR), `obj` (object file), `lib` (default).
+// NAME_outputs tables in the library). The library also exports a
+// descriptor, NAME_attune_model (ABI version, name, both tables, entry
+// point), through which `attune run model.so` calls it without the header
+// or any MLIR. `--emit` stops earlier: `mlir` (LLVM dialect), `llvm` (LLVM
+// IR), `obj` (object file), `lib` (default).
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,6 +35,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <cstdio>
 #include <set>
 
 using namespace mlir;
@@ -41,16 +45,24 @@ namespace cl = llvm::cl;
 
 namespace {
 cl::OptionCategory compileCat("attune compile options");
+} // namespace
+
+// Shared with run and bench (see Commands.h), which add it to their own
+// option categories.
+cl::opt<std::string> mlir::attn::driver::entryName(
+    "name",
+    cl::desc("compile: prefix of the C symbols (default: from the output "
+             "file name); run/bench of a shared library: the model to load "
+             "when it holds several"),
+    cl::cat(compileCat));
+
+namespace {
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default model.so)"),
                                 cl::init("model.so"), cl::cat(compileCat));
 cl::opt<std::string> emit("emit",
                           cl::desc("What to produce: mlir, llvm, obj or lib "
                                    "(default lib)"),
                           cl::init("lib"), cl::cat(compileCat));
-cl::opt<std::string> entryName(
-    "name", cl::desc("Prefix of the C symbols (default: from the output "
-                     "file name)"),
-    cl::cat(compileCat));
 cl::opt<std::string> headerFile(
     "header", cl::desc("Where to write the C header (default: OUTPUT with "
                        "extension .h)"),
@@ -62,6 +74,26 @@ std::string cIdentifier(StringRef s) {
     out += (isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
   if (out.empty() || isdigit(static_cast<unsigned char>(out[0])))
     out = "m_" + out;
+  return out;
+}
+
+/// `s` as the contents of a C string literal (ONNX names may hold quotes,
+/// backslashes or anything else).
+std::string cString(StringRef s) {
+  std::string out;
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\')
+      out += std::string("\\") + c;
+    else if (u < 0x20 || u >= 0x7f) {
+      // Three octal digits: a following digit cannot extend the escape.
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\%03o", static_cast<unsigned>(u));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
   return out;
 }
 
@@ -104,7 +136,12 @@ std::string makeHeader(const std::string &name, const Signature &sig) {
   auto list = [&](const char *what, const std::vector<TensorSpec> &ts) {
     os << "/* " << what << ", in order (dense row-major buffers):\n";
     for (auto [i, t] : llvm::enumerate(ts)) {
-      os << " *   [" << i << "] \"" << t.name << "\" " << dtypeName(t.dtype)
+      // A name holding "*/" must not end the comment.
+      std::string shown = t.name;
+      for (size_t p = shown.find("*/"); p != std::string::npos;
+           p = shown.find("*/", p))
+        shown.replace(p, 2, "*_");
+      os << " *   [" << i << "] \"" << shown << "\" " << dtypeName(t.dtype)
          << " [";
       for (auto [k, d] : llvm::enumerate(t.shape))
         os << (k ? ", " : "") << d;
@@ -120,8 +157,23 @@ std::string makeHeader(const std::string &name, const Signature &sig) {
      << name << "_num_outputs = " << sig.outputs.size() << " };\n\n"
      << "extern const " << name << "_tensor_info " << name << "_inputs[];\n"
      << "extern const " << name << "_tensor_info " << name << "_outputs[];\n\n"
+     << "/* Self-description, so that a loader needs no model-specific\n"
+     << " * names (`attune run model.so` looks for the one exported symbol\n"
+     << " * ending in `_attune_model`). Layout version 1: fields are only\n"
+     << " * ever added at the end, with a new version. */\n"
+     << "typedef struct {\n"
+     << "  int32_t abi; /* 1 */\n"
+     << "  const char *name; /* \"" << name << "\", the symbol prefix */\n"
+     << "  int64_t num_inputs;\n"
+     << "  const " << name << "_tensor_info *inputs;\n"
+     << "  int64_t num_outputs;\n"
+     << "  const " << name << "_tensor_info *outputs;\n"
+     << "  int (*run)(const void *const *inputs, void *const *outputs);\n"
+     << "} " << name << "_model_info;\n"
+     << "extern const " << name << "_model_info " << name
+     << "_attune_model;\n\n"
      << "/* Runs the model. The caller owns every buffer; outputs are fully\n"
-     << " * overwritten. Returns 0. Not reentrant-unsafe: calls may run\n"
+     << " * overwritten. Returns 0. Reentrant: calls may run\n"
      << " * concurrently on different buffers. */\n"
      << "int " << name
      << "_run(const void *const *inputs, void *const *outputs);\n\n"
@@ -158,7 +210,8 @@ std::string makeWrapper(const std::string &name, const std::string &header,
     os << "const " << name << "_tensor_info " << name << "_" << what
        << "[] = {\n";
     for (auto [i, t] : llvm::enumerate(ts))
-      os << "  {\"" << t.name << "\", \"" << dtypeName(t.dtype) << "\", "
+      os << "  {\"" << cString(t.name) << "\", \"" << dtypeName(t.dtype)
+         << "\", "
          << t.shape.size() << ", " << what << "_shape" << i << "},\n";
     os << "};\n";
   };
@@ -201,6 +254,10 @@ std::string makeWrapper(const std::string &name, const std::string &header,
   for (size_t i = 0; i < n; ++i)
     os << (i ? ", " : "") << "&a" << i;
   os << ");\n  return 0;\n}\n";
+  os << "\nconst " << name << "_model_info " << name << "_attune_model = {1, \""
+     << name << "\", " << sig.inputs.size() << ", " << name << "_inputs, "
+     << sig.outputs.size() << ", " << name << "_outputs, " << name
+     << "_run};\n";
   return c;
 }
 

@@ -197,6 +197,7 @@ OwningOpRef<ModuleOp> driver::lower(Session &session, ModuleOp imported,
   PipelineOptions popts;
   popts.raise = spec.raise;
   popts.report = true;
+  popts.kernels = spec.kernels;
   {
     PassManager pm(&ctx);
     buildPhase(pm, popts, Phase::Raise);

@@ -102,6 +102,8 @@ struct CompileSpec {
   std::string rewrite;
   /// Passes run after `rewrite`, before lowering (e.g. exposing sites).
   std::function<void(OpPassManager &)> beforeLowering;
+  /// Lower to the CPU kernel library (false: the reference lowering).
+  bool kernels = true;
 };
 
 struct CompiledModel {

@@ -31,6 +31,9 @@ const Command commands[] = {
     {"compile", "build a shared library with a C entry point and header "
                 "(or --emit=mlir|llvm|obj)",
      driver::compileCommand},
+    {"bench", "time MODEL (JIT or a compiled .so): median/min/mean over "
+              "--runs, kernel time split, --json",
+     driver::benchCommand},
     {"decode", "run a decoder-with-past MODEL step by step, carrying the KV "
                "cache and rewrite state",
      driver::decodeCommand},

@@ -211,3 +211,121 @@ llvm::Error JitModule::run(const std::vector<HostArray> &inputs,
                 buffers[inputs.size() + i]->p, outputs[i].data.size());
   return llvm::Error::success();
 }
+
+llvm::Error mlir::attn::checkInputs(const Signature &sig,
+                                    const std::vector<HostArray> &inputs) {
+  if (inputs.size() != sig.inputs.size())
+    return err("expected " + llvm::Twine(sig.inputs.size()) +
+               " inputs, got " + llvm::Twine(inputs.size()));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorSpec &s = sig.inputs[i];
+    if (inputs[i].dtype != s.dtype || inputs[i].shape != s.shape)
+      return err("input '" + s.name + "': expected " + dtypeName(s.dtype) +
+                 " " + HostArray{s.dtype, s.shape, {}}.shapeStr() +
+                 ", got " + dtypeName(inputs[i].dtype) + " " +
+                 inputs[i].shapeStr());
+  }
+  return llvm::Error::success();
+}
+
+static size_t bytesOf(const TensorSpec &s) {
+  return HostArray{s.dtype, s.shape, {}}.numElements() * dtypeSize(s.dtype);
+}
+
+/// 64-byte aligned, never empty (a zero-element tensor still gets a valid
+/// pointer), zero-filled so that outputs read before a run are defined.
+static void *alignedBuffer(size_t bytes) {
+  size_t rounded = ((bytes + 63) / 64) * 64 + 64;
+  void *p = std::aligned_alloc(64, rounded);
+  if (p)
+    std::memset(p, 0, rounded);
+  return p;
+}
+
+llvm::Expected<std::unique_ptr<BoundTensors>>
+BoundTensors::create(const Signature &sig,
+                     const std::vector<HostArray> &inputs) {
+  if (llvm::Error e = checkInputs(sig, inputs))
+    return std::move(e);
+  std::unique_ptr<BoundTensors> b(new BoundTensors());
+  b->sig = sig;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    b->ins.push_back(alignedBuffer(inputs[i].data.size()));
+    if (!b->ins.back())
+      return err("cannot allocate input '" + sig.inputs[i].name + "'");
+    std::memcpy(b->ins.back(), inputs[i].data.data(), inputs[i].data.size());
+  }
+  for (const TensorSpec &s : sig.outputs) {
+    b->outs.push_back(alignedBuffer(bytesOf(s)));
+    if (!b->outs.back())
+      return err("cannot allocate output '" + s.name + "'");
+  }
+  return b;
+}
+
+BoundTensors::~BoundTensors() {
+  for (void *p : ins)
+    std::free(p);
+  for (void *p : outs)
+    std::free(p);
+}
+
+void BoundTensors::readOutputs(std::vector<HostArray> &outputs) const {
+  outputs.clear();
+  for (size_t i = 0; i < sig.outputs.size(); ++i) {
+    const TensorSpec &s = sig.outputs[i];
+    HostArray t{s.dtype, s.shape, {}};
+    t.data.resize(bytesOf(s));
+    std::memcpy(t.data.data(), outs[i], t.data.size());
+    outputs.push_back(std::move(t));
+  }
+}
+
+/// The bound buffers, their memref descriptors and the packed argument
+/// array of `_mlir_ciface_main`, built once by prepare().
+struct JitModule::Prepared {
+  std::unique_ptr<BoundTensors> tensors;
+  std::vector<Descriptor> descs;
+  std::vector<void *> descPtrs;
+  std::vector<void *> args;
+  void (*fn)(void **) = nullptr;
+};
+
+llvm::Error JitModule::prepare(const std::vector<HostArray> &inputs) {
+  prepared.reset();
+  auto tensors = BoundTensors::create(sig, inputs);
+  if (!tensors)
+    return tensors.takeError();
+  auto fn = engine->lookupPacked("_mlir_ciface_main");
+  if (!fn)
+    return fn.takeError();
+  auto p = std::make_unique<Prepared>();
+  p->tensors = std::move(*tensors);
+  p->fn = *fn;
+  p->descs.reserve(sig.inputs.size() + sig.outputs.size());
+  for (size_t i = 0; i < sig.inputs.size(); ++i)
+    p->descs.emplace_back(p->tensors->input(i), sig.inputs[i].shape);
+  for (size_t i = 0; i < sig.outputs.size(); ++i)
+    p->descs.emplace_back(p->tensors->output(i), sig.outputs[i].shape);
+  // Packed calling convention: args[i] points at the i-th argument, which is
+  // a pointer to a descriptor; both arrays must stay put (sized up front).
+  for (Descriptor &d : p->descs)
+    p->descPtrs.push_back(d.words.data());
+  for (void *&d : p->descPtrs)
+    p->args.push_back(&d);
+  prepared = std::move(p);
+  return llvm::Error::success();
+}
+
+llvm::Error JitModule::invoke() {
+  if (!prepared)
+    return err("JitModule::invoke called before prepare");
+  prepared->fn(prepared->args.data());
+  return llvm::Error::success();
+}
+
+void JitModule::preparedOutputs(std::vector<HostArray> &outputs) const {
+  outputs.clear();
+  if (prepared)
+    prepared->tensors->readOutputs(outputs);
+}

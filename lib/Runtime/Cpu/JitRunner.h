@@ -34,6 +34,33 @@ struct Signature {
   std::vector<TensorSpec> inputs, outputs;
 };
 
+/// Checks `inputs` against `sig` (count, element type, shape); the error
+/// names the first input that does not match.
+llvm::Error checkInputs(const Signature &sig,
+                        const std::vector<HostArray> &inputs);
+
+/// A model's inputs and outputs in 64-byte aligned host buffers, filled once
+/// and then reused by every run: what timing loops need so that they measure
+/// the model, not copies.
+class BoundTensors {
+public:
+  /// Checks `inputs` against `sig`, copies them, allocates the outputs.
+  static llvm::Expected<std::unique_ptr<BoundTensors>>
+  create(const Signature &sig, const std::vector<HostArray> &inputs);
+  ~BoundTensors();
+
+  void *input(size_t i) const { return ins[i]; }
+  void *output(size_t i) const { return outs[i]; }
+  /// Copies the output buffers into `outputs` (shaped by the signature).
+  void readOutputs(std::vector<HostArray> &outputs) const;
+  const Signature &signature() const { return sig; }
+
+private:
+  BoundTensors() = default;
+  Signature sig;
+  std::vector<void *> ins, outs;
+};
+
 /// Reads the signature of `@main` (tensor types and `onnx.name` argument /
 /// result attributes) from a module that has not been bufferized yet.
 llvm::Expected<Signature> readSignature(ModuleOp module);
@@ -50,12 +77,23 @@ public:
   llvm::Error run(const std::vector<HostArray> &inputs,
                   std::vector<HostArray> &outputs);
 
+  /// Binds `inputs` (checked, copied once) and output buffers; invoke()
+  /// then runs main on them with no copies and no symbol lookup, so that a
+  /// benchmark times the model alone.
+  llvm::Error prepare(const std::vector<HostArray> &inputs);
+  /// Runs main on the buffers of the last prepare().
+  llvm::Error invoke();
+  /// The outputs of the last invoke().
+  void preparedOutputs(std::vector<HostArray> &outputs) const;
+
   const Signature &signature() const { return sig; }
 
 private:
   JitModule() = default;
+  struct Prepared;
   std::unique_ptr<ExecutionEngine> engine;
   Signature sig;
+  std::unique_ptr<Prepared> prepared;
 };
 
 } // namespace attn

@@ -61,16 +61,23 @@ public:
       job = &fn;
       total = n;
       next.store(0);
-      active = helpers;
+      pending.store(helpers, std::memory_order_release);
       participants = helpers;
       ++generation;
+      generationSeen.store(generation, std::memory_order_release);
     }
     cv.notify_all();
     insideWorker = true;
     work(0);
     insideWorker = false;
+    // The helpers usually finish within microseconds of the caller: spin
+    // first, then sleep.
+    for (int spin = 0; spin < kSpinIterations &&
+                       pending.load(std::memory_order_acquire) != 0;
+         ++spin)
+      pause();
     std::unique_lock<std::mutex> g(m);
-    done.wait(g, [&] { return active == 0; });
+    done.wait(g, [&] { return pending.load(std::memory_order_acquire) == 0; });
     job = nullptr;
   }
 
@@ -94,6 +101,13 @@ private:
     insideWorker = true;
     uint64_t seen = 0;
     for (;;) {
+      // Spin a little before sleeping: a model issues many short parallel
+      // regions back to back, and a condition-variable wake-up costs tens of
+      // microseconds.
+      for (int spin = 0; spin < kSpinIterations &&
+                         generationSeen.load(std::memory_order_acquire) == seen;
+           ++spin)
+        pause();
       {
         std::unique_lock<std::mutex> g(m);
         cv.wait(g, [&] { return generation != seen; });
@@ -102,11 +116,22 @@ private:
           continue;
       }
       work(id);
-      std::lock_guard<std::mutex> g(m);
-      if (--active == 0)
+      if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> g(m);
         done.notify_one();
+      }
     }
   }
+
+  static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
+  static constexpr int kSpinIterations = 4000;
+  std::atomic<uint64_t> generationSeen{0};
+  std::atomic<int> pending{0};
 
   std::mutex configMutex, runMutex, m;
   std::condition_variable cv, done;
@@ -114,7 +139,7 @@ private:
   const std::function<void(int64_t, int)> *job = nullptr;
   std::atomic<int64_t> next{0};
   int64_t total = 0;
-  int active = 0, participants = 0, wanted;
+  int participants = 0, wanted;
   uint64_t generation = 0;
 };
 
