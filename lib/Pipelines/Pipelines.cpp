@@ -80,6 +80,8 @@ void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
     pm.addPass(createCSEPass());
     return;
   case Phase::Llvm:
+    if (options.kernels)
+      pm.addPass(createConvertLinalgToCpuKernelsPass());
     pm.addNestedPass<func::FuncOp>(createMaterializeReturnsPass());
     addText(pm, "one-shot-bufferize{bufferize-function-boundaries "
                 "function-boundary-type-conversion=identity-layout-map}");
@@ -112,6 +114,11 @@ struct CliOptions : public PassPipelineOptions<CliOptions> {
   Option<bool> report{*this, "report",
                       llvm::cl::desc("Remark per raised attention site"),
                       llvm::cl::init(false)};
+  Option<bool> kernels{
+      *this, "kernels",
+      llvm::cl::desc("Lower attention and contractions to the CPU kernel "
+                     "library (false: reference loops)"),
+      llvm::cl::init(true)};
 };
 
 void registerPhase(StringRef name, StringRef desc, Phase phase) {
@@ -120,6 +127,7 @@ void registerPhase(StringRef name, StringRef desc, Phase phase) {
         PipelineOptions opts;
         opts.raise = o.raise;
         opts.report = o.report;
+        opts.kernels = o.kernels;
         buildPipeline(pm, opts, phase);
       });
 }

@@ -69,6 +69,52 @@ def ConvertAttnToCpuKernelsPass
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ConvertLinalgToCpuKernelsPass
+    : Pass<"convert-linalg-to-cpu-kernels", "::mlir::ModuleOp"> {
+  let summary = "Lower f32 linalg contractions to the CPU GEMM kernel";
+  let description = [{
+    Every f32 contraction on static tensors -- `linalg.matmul`,
+    `linalg.batch_matmul`, and `linalg.generic` ops whose body is a
+    multiply-add and whose loops are one m, one n, one k and any number of
+    batch dims, with projected-permutation operand maps -- becomes a call of
+    `attune_gemm_f32` (include/attune/Runtime/CpuKernels.h) on buffers.
+    Each operand is passed as a rank-3 `[batch, rows, cols]` view
+    (`memref.reinterpret_cast`) whose strides encode its layout, so
+    transposed or broadcast operands are never copied; batch dims that do
+    not flatten into one strided dim become `scf.for` loops around the call.
+    A zero-filled (or undefined) init is overwritten; any other init is
+    passed as the addend. Contractions with fewer than `min-macs`
+    multiply-adds keep the loop lowering: a call costs about 120 ns, which
+    the loops beat below about 8x8x8 (measured with `attune bench` on
+    chains of 50 square MatMuls: 6^3 loops 100 ns vs call 120 ns, 8^3
+    180 ns vs 140 ns, 12^3 580 ns vs 160 ns).
+
+    ```mlir
+    // before
+    %z = linalg.fill ins(%cst0 : f32) outs(%e : tensor<64x96xf32>) -> tensor<64x96xf32>
+    %c = linalg.matmul ins(%a, %b : tensor<64x32xf32>, tensor<32x96xf32>)
+                       outs(%z : tensor<64x96xf32>) -> tensor<64x96xf32>
+    // after
+    %ab = bufferization.to_buffer %a read_only : tensor<64x32xf32> to memref<64x32xf32>
+    %bb = bufferization.to_buffer %b read_only : tensor<32x96xf32> to memref<32x96xf32>
+    %cb = memref.alloc() : memref<64x96xf32>
+    %av = memref.reinterpret_cast %ab to offset: [0], sizes: [1, 64, 32], strides: [0, 32, 1] ...
+    ...
+    call @attune_gemm_f32(%avc, %bvc, %cvc, %cvc, %c256_i64) : ...
+    %c = bufferization.to_tensor %cb restrict writable : memref<64x96xf32> to tensor<64x96xf32>
+    ```
+  }];
+  let options = [
+    Option<"minMacs", "min-macs", "int64_t", /*default=*/"512",
+           "Contractions with fewer multiply-adds (batch x M x N x K) keep the loop lowering">,
+  ];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def ConvertOnnxToLinalgPass
     : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
   let summary = "Lower onnx.node ops to linalg/tensor/arith/math on tensors";

@@ -132,6 +132,36 @@ enum attune_sdpa_fparam {
 };
 #define ATTUNE_SDPA_ABI_VERSION 1
 
+/*--- Matrix products ------------------------------------------------------*/
+
+/* Strided batched f32 GEMM: for every batch index b,
+ *   C[b] (m x n) = A[b] (m x k) . B[b] (k x n)  (+ C0[b] when c0 is set).
+ * Every operand is addressed by element strides [batch, row, col]; any
+ * stride may be 0 (a batch stride of 0 broadcasts the operand over the
+ * batch), so transposed operands need no copy. c0 may be c itself (same
+ * strides): the product is then accumulated in place. */
+typedef struct attune_gemm_args {
+  const float *a, *b;
+  const float *c0; /* null: C = A.B */
+  float *c;
+  int64_t batch, m, n, k;
+  int64_t a_stride[3];  /* [batch, m, k] */
+  int64_t b_stride[3];  /* [batch, k, n] */
+  int64_t c0_stride[3]; /* [batch, m, n] */
+  int64_t c_stride[3];  /* [batch, m, n] */
+} attune_gemm_args;
+
+void attune_gemm_f32(const attune_gemm_args *args);
+
+/* Generated code calls
+ *   _mlir_ciface_attune_gemm_f32(A, B, C0, C, flags)
+ * with rank-3 memrefs [batch, rows, cols] (any strides, read from the
+ * descriptors; a size-1 batch dim of A, B or C0 broadcasts) and an i64 flags
+ * word: ATTUNE_GEMM_ABI_VERSION in bits 8..15, ATTUNE_GEMM_ACCUMULATE in
+ * bit 0 (C0 is added; otherwise C0 is a placeholder that is never read). */
+enum { ATTUNE_GEMM_ACCUMULATE = 1 };
+#define ATTUNE_GEMM_ABI_VERSION 1
+
 #ifdef __cplusplus
 }
 #endif

@@ -40,7 +40,7 @@ inline void storeMasked(float *p, V v, Mask m) {
     if ((m >> l) & 1u)
       p[l] = v.r[l];
 }
-inline V fma(V a, V b, V c) { ATTUNE_V_MAP(std::fma(a.r[l], b.r[l], c.r[l])) }
+inline V fma(V a, V b, V c) { ATTUNE_V_MAP(a.r[l] * b.r[l] + c.r[l]) }
 inline V add(V a, V b) { ATTUNE_V_MAP(a.r[l] + b.r[l]) }
 inline V sub(V a, V b) { ATTUNE_V_MAP(a.r[l] - b.r[l]) }
 inline V mul(V a, V b) { ATTUNE_V_MAP(a.r[l] * b.r[l]) }

@@ -1,0 +1,836 @@
+#!/usr/bin/env python3
+"""run.py: attune against onnxruntime on the same machine, in the same run.
+
+Sections (select with --only, comma separated; --quick runs a small subset
+of each that finishes in under a minute):
+  dense    fused attention: MHA [1,12,L,64] and GQA (16 query / 4 key-value
+           heads, D=64), causal and not, L = 512..8192; attune on the
+           decomposed subgraph vs onnxruntime's fused contrib op, ONNX
+           Attention-23 and the decomposed subgraph
+  sparse   the sparse rewrites (window, headwise, block-static, dynamic
+           MoBA/SLA/SALE) on causal MHA at L = 4096, 8192: density, achieved
+           and ideal speedup over attune dense
+  linear   linear attention (elu+1 non-causal and causal, Lightning) vs
+           attune dense at L = 2048..16384
+  decode   one decode step against a 4K/16K/32K KV cache (bandwidth), and a
+           recycled (attn-recycle) partial step
+  models   whole models end to end (tiny GPT-2, torch encoder/decoder
+           layers, a 4-layer GPT-2-style LM at 2048 tokens)
+
+attune is timed by `attune bench` (its JSON: median over --runs after
+--warmup, kernel time per family); onnxruntime in this process with
+time.perf_counter around sess.run, inputs prepared once, after warmup. Both
+use --threads threads (onnxruntime: intra-op T, inter-op 1, sequential
+execution, all graph optimizations). Prints one Markdown table per section
+and writes every row, with the configuration, to bench/results/<time>.json.
+A row whose attune or onnxruntime side fails shows the error and the run
+goes on (--strict: exit 1 at the end if any row failed).
+"""
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import density  # noqa: E402
+import models as M  # noqa: E402
+
+# Machine limits from ../shared/TOOLCHAIN.md (2 cores, AVX-512): fp32 FMA
+# peak of both cores, and streaming read bandwidth of both cores.
+PEAK_GFLOPS = 233.0
+PEAK_GBS = 34.0
+
+SECTIONS = ["dense", "sparse", "linear", "decode", "models"]
+
+
+class BenchError(Exception):
+    pass
+
+
+# -- the two runners ---------------------------------------------------------
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.attune = args.attune
+        opt = os.path.join(os.path.dirname(os.path.abspath(self.attune)),
+                           "attune-opt")
+        self.attune_opt = opt if os.path.exists(opt) else shutil.which(
+            "attune-opt")
+        self.work = tempfile.mkdtemp(prefix="attune-bench-")
+        self.failures = 0
+        self._raise_cache = {}
+
+    def attune_bench(self, model, inputs_dir=None, rewrite=None, dims=None):
+        """Runs `attune bench` and returns its JSON (a dict)."""
+        out = os.path.join(self.work, "attune.json")
+        if os.path.exists(out):
+            os.remove(out)
+        cmd = [self.attune, "bench", model, "--warmup",
+               str(self.args.warmup), "--runs", str(self.args.runs),
+               "--threads", str(self.args.threads), "--json", out,
+               "--seed", str(self.args.seed)]
+        for name, value in (dims or {}).items():
+            cmd += ["--dim", f"{name}={value}"]
+        if rewrite:
+            cmd += ["--rewrite", rewrite]
+        if inputs_dir:
+            cmd += ["--inputs", inputs_dir]
+        if self.args.reference:
+            cmd.append("--reference")
+        env = dict(os.environ, ATTUNE_NUM_THREADS=str(self.args.threads))
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                               timeout=self.args.timeout)
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"attune bench timed out after "
+                             f"{self.args.timeout} s")
+        except OSError as e:
+            raise BenchError(f"cannot run {self.attune}: {e.strerror}")
+        if p.returncode != 0 or not os.path.exists(out):
+            raise BenchError(failure_message(p))
+        with open(out) as f:
+            return json.load(f)
+
+    def ort(self, model, feeds):
+        """Median/min of onnxruntime sess.run over --runs after --warmup."""
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = self.args.threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.log_severity_level = 3
+        try:
+            t0 = time.perf_counter()
+            sess = ort.InferenceSession(model, so,
+                                        providers=["CPUExecutionProvider"])
+            create_ms = (time.perf_counter() - t0) * 1e3
+            for _ in range(self.args.warmup):
+                sess.run(None, feeds)
+            times = []
+            for _ in range(self.args.runs):
+                t0 = time.perf_counter()
+                sess.run(None, feeds)
+                times.append((time.perf_counter() - t0) * 1e3)
+        except Exception as e:  # onnxruntime raises its own exception types
+            msg = str(e).strip().splitlines()
+            raise BenchError(msg[-1] if msg else type(e).__name__)
+        finally:
+            sess = None
+            gc.collect()
+        return {"median_ms": statistics.median(times), "min_ms": min(times),
+                "runs_ms": times, "create_ms": create_ms}
+
+    def raised(self, model):
+        """(Hq, Hkv, mask) of the first site attn-raise finds, from
+        attune-opt's report; None when attune-opt is not available."""
+        if model in self._raise_cache:
+            return self._raise_cache[model]
+        res = None
+        if self.attune_opt:
+            p = subprocess.run([self.attune_opt, model,
+                                "--attn-raise=report=true", "-o",
+                                os.devnull], capture_output=True, text=True)
+            m = re.search(r"heads=(\d+)/(\d+) .* mask=(\S+)", p.stderr)
+            if m:
+                res = (int(m.group(1)), int(m.group(2)), m.group(3))
+        self._raise_cache[model] = res
+        return res
+
+
+def failure_message(p):
+    """One line saying why an attune process failed: its first diagnostic
+    ("error: ...", an assertion, "LLVM ERROR"), never a stack frame; a
+    crash says so with its signal."""
+    lines = [ln.strip() for ln in (p.stderr + "\n" + p.stdout).splitlines()
+             if ln.strip()]
+    noise = re.compile(r"^(#\d+ |Stack dump|PLEASE submit|[0-9]+\.\s|"
+                       r"Program arguments)")
+    lines = [ln for ln in lines if not noise.match(ln)]
+    diag = next((ln for ln in lines if re.search(
+        r"error:|Assertion|LLVM ERROR|terminate called", ln)), None)
+    msg = diag or (lines[-1] if lines else "")
+    # "attune: error: X" / "attune bench: error: X" -> "X"
+    msg = re.sub(r"^(attune[^:]*: )?error: ", "", msg)
+    if p.returncode < 0:
+        return f"crashed (signal {-p.returncode})" + (f": {msg}" if msg
+                                                      else "")
+    return msg or f"exit status {p.returncode}"
+
+
+# -- helpers -----------------------------------------------------------------
+
+def attempt(row, key, fn, *a, **kw):
+    """Calls fn; on failure stores the message in row[key + '_error']."""
+    try:
+        return fn(*a, **kw)
+    except BenchError as e:
+        row[key + "_error"] = str(e)
+        return None
+
+
+def ms(x):
+    if x is None:
+        return "-"
+    return f"{x:.3f}" if x < 10 else f"{x:.1f}" if x < 1000 else f"{x:.0f}"
+
+
+def num(x, fmt="{:.2f}"):
+    return "-" if x is None else fmt.format(x)
+
+
+def cell(row, key, fmt=ms):
+    """The value of `key` in row, or its error, or its note."""
+    if row.get(key + "_error"):
+        msg = row[key + "_error"].replace("|", "/")
+        return "error: " + (msg[:90] + "..." if len(msg) > 90 else msg)
+    if row.get(key + "_note"):
+        return row[key + "_note"]
+    return fmt(row.get(key))
+
+
+def table(title, columns, rows, notes=()):
+    """Prints a Markdown table: columns are (header, fn(row) -> str)."""
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(h for h, _ in columns) + " |")
+    print("|" + "|".join("---" for _ in columns) + "|")
+    for r in rows:
+        print("| " + " | ".join(fn(r) for _, fn in columns) + " |")
+    for n in notes:
+        print(f"\n{n}")
+    sys.stdout.flush()
+
+
+A23_NOTE = ("(A23): attune ran the ONNX Attention-23 form of the same "
+            "attention, because raising the decomposed graph did not give "
+            "the fused form (")
+
+
+def form_cell(row):
+    return row["form"] + (" (A23)" if row.get("attune_model") ==
+                          "attention23" else "")
+
+
+def visible_pairs(lq, lk, causal):
+    """Query/key pairs a top-left causal (or full) mask leaves visible."""
+    if not causal:
+        return lq * lk
+    return sum(min(i + 1, lk) for i in range(lq))
+
+
+def inputs_dir(ctx, key, feeds):
+    """A cached directory of NAME.npy files for `feeds` (written once)."""
+    d = os.path.join(ctx.cache, "inputs", key)
+    stamp = os.path.join(d, ".complete")
+    if not os.path.exists(stamp):
+        M.write_inputs(feeds, d)
+        open(stamp, "w").close()
+    return d
+
+
+def mem_ok(nbytes, ctx):
+    """Whether a run that needs about nbytes fits the memory budget."""
+    return nbytes <= ctx.args.mem_gb * 2**30
+
+
+class Ctx:
+    def __init__(self, args, runner):
+        self.args = args
+        self.run = runner
+        self.cache = args.cache
+        self.rows = {}
+
+
+def attune_attention_model(ctx, b, hq, hkv, l, causal):
+    """The model attune runs for a dense site: the decomposed subgraph when
+    attn-raise turns it into the expected fused form (GQA heads, causal
+    attribute), else the ONNX Attention-23 form (with the reason)."""
+    dec = M.get("decomposed", b=b, hq=hq, hkv=hkv, lq=l, lk=l, d=64,
+                causal=causal)
+    want = (hq, hkv, "causal(top_left)" if causal else "none")
+    got = ctx.run.raised(dec)
+    if got is None or got == want:
+        return dec, None
+    a23 = M.get("attention23", b=b, hq=hq, hkv=hkv, l=l, d=64, causal=causal)
+    return a23, (f"decomposed raises to heads={got[0]}/{got[1]} "
+                 f"mask={got[2]}")
+
+
+# -- 1. dense ----------------------------------------------------------------
+
+def dense(ctx):
+    quick = ctx.args.quick
+    shapes = [("MHA", 12, 12), ("GQA", 16, 4)]
+    lengths = [512] if quick else [512, 1024, 2048, 4096, 8192]
+    rows, fallbacks = [], set()
+    for name, hq, hkv in shapes:
+        for l in lengths:
+            for causal in (False, True):
+                if quick and name == "GQA" and not causal:
+                    continue
+                row = {"shape": f"{name} 1x{hq}x{l}x64" +
+                       (f" (kv {hkv})" if hkv != hq else ""),
+                       "hq": hq, "hkv": hkv, "L": l, "causal": causal}
+                q, k, v = M.qkv(1, hq, hkv, l, l, 64, ctx.args.seed)
+                flops = 4.0 * hq * visible_pairs(l, l, causal) * 64
+                row["gflop"] = flops / 1e9
+                model, why = attune_attention_model(ctx, 1, hq, hkv, l, causal)
+                if why:
+                    row["attune_model"] = "attention23"
+                    row["attune_form_note"] = why
+                    fallbacks.add(why)
+                d = inputs_dir(ctx, f"qkv_{hq}_{hkv}_{l}_{ctx.args.seed}",
+                               {"q": q, "k": k, "v": v})
+                res = attempt(row, "attune", ctx.run.attune_bench, model, d)
+                if res:
+                    row["attune"] = res["median_ms"]
+                    row["attune_json"] = res
+                    row["gflops"] = flops / (res["median_ms"] * 1e6)
+                    row["peak_pct"] = 100 * row["gflops"] / PEAK_GFLOPS
+                # onnxruntime: fused contrib op, Attention-23, decomposed
+                bsh = {"query": M.to_bsh(q), "key": M.to_bsh(k),
+                       "value": M.to_bsh(v)}
+                if hq == hkv:
+                    fused = M.get("mha", b=1, h=hq, l=l, d=64, causal=causal)
+                    r = attempt(row, "ort_fused", ctx.run.ort, fused, bsh)
+                elif causal:
+                    fused = M.get("gqa", b=1, hq=hq, hkv=hkv, l=l, d=64)
+                    feeds = dict(bsh, seqlens_k=np.array([l - 1], np.int32),
+                                 total_sequence_length=np.array(l, np.int32))
+                    r = attempt(row, "ort_fused", ctx.run.ort, fused, feeds)
+                else:
+                    r = None
+                    row["ort_fused_note"] = "n/a (GQA op is causal only)"
+                row["ort_fused"] = r and r["median_ms"]
+                a23 = M.get("attention23", b=1, hq=hq, hkv=hkv, l=l, d=64,
+                            causal=causal)
+                r = attempt(row, "ort_a23", ctx.run.ort, a23,
+                            {"q": q, "k": k, "v": v})
+                row["ort_a23"] = r and r["median_ms"]
+                # the decomposed graph materializes the [Hq, L, L] scores a
+                # few times (product, scaled, masked, probabilities)
+                need = 3 * hq * l * l * 4
+                if mem_ok(need, ctx):
+                    dec = M.get("decomposed", b=1, hq=hq, hkv=hkv, lq=l,
+                                lk=l, d=64, causal=causal)
+                    r = attempt(row, "ort_dec", ctx.run.ort, dec,
+                                {"q": q, "k": k, "v": v})
+                    row["ort_dec"] = r and r["median_ms"]
+                else:
+                    row["ort_dec_note"] = (f"skipped (~{need / 2**30:.0f} GB "
+                                           f"> --mem-gb)")
+                best = [row[c] for c in ("ort_fused", "ort_a23", "ort_dec")
+                        if row.get(c)]
+                if best:
+                    row["ort_best"] = min(best)
+                if best and row.get("attune"):
+                    row["speedup"] = row["ort_best"] / row["attune"]
+                rows.append(row)
+                print(f"  dense {row['shape']} causal={causal}: attune "
+                      f"{cell(row, 'attune')} ms, ORT best "
+                      f"{ms(row.get('ort_best'))} ms", file=sys.stderr)
+    notes = ["GFLOP/s = 4 * Hq * (visible query/key pairs) * D / time; "
+             f"% of peak against {PEAK_GFLOPS:.0f} GFLOP/s (both cores, "
+             "AVX-512 FMA). speedup = ORT best ms / attune ms (> 1: attune "
+             "is faster)."]
+    if fallbacks:
+        notes.append(A23_NOTE + "; ".join(sorted(fallbacks)) + ").")
+    cols = [
+        ("shape", lambda r: r["shape"]),
+        ("causal", lambda r: "yes" if r["causal"] else "no"),
+        ("L", lambda r: str(r["L"])),
+        ("attune ms", lambda r: cell(r, "attune") +
+         (" (A23)" if r.get("attune_model") else "")),
+        ("GFLOP/s", lambda r: num(r.get("gflops"), "{:.1f}")),
+        ("% peak", lambda r: num(r.get("peak_pct"), "{:.0f}%")),
+        ("ORT MHA/GQA ms", lambda r: cell(r, "ort_fused")),
+        ("ORT Attention-23 ms", lambda r: cell(r, "ort_a23")),
+        ("ORT decomposed ms", lambda r: cell(r, "ort_dec")),
+        ("speedup vs ORT best", lambda r: num(r.get("speedup"), "{:.2f}x")),
+    ]
+    table("dense attention", cols, rows, notes)
+    return rows
+
+
+# -- 2. sparse ---------------------------------------------------------------
+
+def sparse_forms(quick):
+    """(name, rewrite, density fn(l, q, k) -> float, dynamic)."""
+    w = lambda win: (lambda l, q, k: density.window(l, 12, win, 4))  # noqa
+    forms = [
+        ("window 512 + 4 sinks",
+         "attn-sparsify{pattern=window window=512 sinks=4}", w(512), False),
+        ("window 128 + 4 sinks",
+         "attn-sparsify{pattern=window window=128 sinks=4}", w(128), False),
+    ]
+    if quick:
+        return forms[:1]
+    forms += [
+        ("headwise (heads 0,1 dense; recent 256)",
+         "attn-sparsify{pattern=headwise retrieval-heads=0,1 sinks=4 "
+         "recent=256}",
+         lambda l, q, k: density.headwise(l, 12, {0, 1}, 4, 256), False),
+        ("block-static 64 (local 16 + stride 8)",
+         "attn-sparsify{pattern=block-static block-size=64 "
+         "layout-kind=local-strided local-blocks=16 stride=8}",
+         lambda l, q, k: density.block_static(l, 12, 64, 16, 8), False),
+        ("MoBA (block-k 512, top-3)",
+         "attn-sparsify{pattern=dynamic method=moba block-k=512 topk=3}",
+         lambda l, q, k: density.moba(q, k, 1, 512, 3, "top_left"), True),
+        ("SLA (64x64, top 20%)",
+         "attn-sparsify{pattern=dynamic method=sla}",
+         lambda l, q, k: density.sla(q, k, 64, 64, 0.2, "top_left"), True),
+        ("SALE (64x32, tau 0.004)",
+         "attn-sparsify{pattern=dynamic method=sale}",
+         lambda l, q, k: density.sale(q, k, 64, 32, 0.004, "top_left", 1, 4),
+         True),
+    ]
+    return forms
+
+
+def cached_density(ctx, key, fn):
+    path = os.path.join(ctx.cache, "density.json")
+    table_ = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            table_ = json.load(f)
+    if key not in table_:
+        table_[key] = fn()
+        os.makedirs(ctx.cache, exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(table_, f, indent=1)
+    return table_[key]
+
+
+def sparse(ctx):
+    quick = ctx.args.quick
+    lengths = [1024] if quick else [4096, 8192]
+    rows, fallbacks = [], set()
+    for l in lengths:
+        q, k, v = M.qkv_local(1, 12, 12, l, 64, ctx.args.seed)
+        d = inputs_dir(ctx, f"qkv_local_12_12_{l}_{ctx.args.seed}",
+                       {"q": q, "k": k, "v": v})
+        model, why = attune_attention_model(ctx, 1, 12, 12, l, True)
+        if why:
+            fallbacks.add(why)
+        base = {"L": l, "form": "dense (causal)", "density": 1.0}
+        res = attempt(base, "sparse", ctx.run.attune_bench, model, d)
+        dense_ms = res and res["median_ms"]
+        base["sparse"] = dense_ms
+        base["dense"] = dense_ms
+        base["attune_model"] = "attention23" if why else "decomposed"
+        rows.append(base)
+        for name, rewrite, dfn, dynamic in sparse_forms(quick):
+            row = {"L": l, "form": name, "rewrite": rewrite,
+                   "dynamic": dynamic, "dense": dense_ms,
+                   "attune_model": base["attune_model"]}
+            if dense_ms is None:
+                row["dense_error"] = "dense run failed"
+            row["density"] = cached_density(
+                ctx, f"{name}|{l}|local|{ctx.args.seed}", lambda: dfn(l, q, k))
+            row["ideal"] = 1.0 / row["density"]
+            res = attempt(row, "sparse", ctx.run.attune_bench, model, d,
+                          rewrite=rewrite)
+            if res:
+                row["sparse"] = res["median_ms"]
+                row["attune_json"] = res
+                if dense_ms:
+                    row["speedup"] = dense_ms / res["median_ms"]
+                    row["efficiency"] = row["speedup"] / row["ideal"]
+                kern = res.get("kernel_ms") or {}
+                if dynamic and kern.get("sdpa") is not None:
+                    row["select"] = res["median_ms"] - kern["sdpa"]
+            rows.append(row)
+            print(f"  sparse L={l} {name}: {cell(row, 'sparse')} ms, "
+                  f"density {row['density']:.4f}", file=sys.stderr)
+    notes = ["density = kept visible (query, key) pairs / visible causal "
+             "pairs over all heads, computed exactly in numpy from each "
+             "pattern's definition (dynamic forms: on the benchmark's q/k, "
+             "which carry sinusoidal position features so that attention "
+             "peaks near the diagonal). ideal = "
+             "1/density; achieved = dense ms / sparse ms; selection = total "
+             "minus the sdpa kernel time (kernel_ms)."]
+    if fallbacks:
+        notes.append(A23_NOTE + "; ".join(sorted(fallbacks)) + ").")
+    cols = [
+        ("form", form_cell),
+        ("L", lambda r: str(r["L"])),
+        ("density", lambda r: num(r.get("density"), "{:.4f}")),
+        ("attune dense ms", lambda r: ms(r.get("dense"))),
+        ("sparse ms", lambda r: cell(r, "sparse")),
+        ("selection ms", lambda r: ms(r.get("select")) if r.get("dynamic")
+         else ""),
+        ("speedup", lambda r: num(r.get("speedup"), "{:.2f}x")),
+        ("ideal", lambda r: num(r.get("ideal"), "{:.2f}x")),
+        ("achieved/ideal", lambda r: num(r.get("efficiency"), "{:.0%}")),
+    ]
+    table("sparse attention (MHA 1x12xLx64, causal)", cols, rows, notes)
+    return rows
+
+
+# -- 3. linear ---------------------------------------------------------------
+
+def linear(ctx):
+    quick = ctx.args.quick
+    lengths = [1024] if quick else [2048, 4096, 8192, 16384]
+    forms = [("elu+1", "attn-linearize{feature=elu1}", False),
+             ("elu+1 causal", "attn-linearize{feature=elu1}", True),
+             ("lightning (causal, chunk 64)",
+              "attn-linearize{feature=lightning}", True)]
+    if quick:
+        forms = forms[:1]
+    rows, fallbacks = [], set()
+    for l in lengths:
+        q, k, v = M.qkv(1, 12, 12, l, l, 64, ctx.args.seed)
+        d = inputs_dir(ctx, f"qkv_12_12_{l}_{ctx.args.seed}",
+                       {"q": q, "k": k, "v": v})
+        dense_ms = {}
+        for name, rewrite, causal in forms:
+            model, why = attune_attention_model(ctx, 1, 12, 12, l, causal)
+            if why:
+                fallbacks.add(why)
+            row = {"L": l, "form": name, "causal": causal, "rewrite": rewrite,
+                   "attune_model": "attention23" if why else "decomposed"}
+            if causal not in dense_ms:
+                err = {}
+                res = attempt(err, "dense", ctx.run.attune_bench, model, d)
+                dense_ms[causal] = (res and res["median_ms"],
+                                    err.get("dense_error"))
+            row["dense"], e = dense_ms[causal]
+            if e:
+                row["dense_error"] = e
+            res = attempt(row, "linear", ctx.run.attune_bench, model, d,
+                          rewrite=rewrite)
+            if res:
+                row["linear"] = res["median_ms"]
+                row["attune_json"] = res
+                if row["dense"]:
+                    row["speedup"] = row["dense"] / row["linear"]
+            rows.append(row)
+            print(f"  linear L={l} {name}: {cell(row, 'linear')} ms",
+                  file=sys.stderr)
+    notes = ["speedup = attune dense (softmax, same causality) ms / linear "
+             "ms. Linear attention is O(L D^2) against O(L^2 D): the "
+             "crossover moves to shorter L as the kernels improve."]
+    if fallbacks:
+        notes.append(A23_NOTE + "; ".join(sorted(fallbacks)) + ").")
+    cols = [
+        ("form", form_cell),
+        ("L", lambda r: str(r["L"])),
+        ("attune dense ms", lambda r: cell(r, "dense")),
+        ("linear ms", lambda r: cell(r, "linear")),
+        ("speedup", lambda r: num(r.get("speedup"), "{:.2f}x")),
+    ]
+    table("linear attention (MHA 1x12xLx64)", cols, rows, notes)
+    return rows
+
+
+# -- 4. decode ---------------------------------------------------------------
+
+def decode(ctx):
+    quick = ctx.args.quick
+    lengths = [4096] if quick else [4096, 16384, 32768]
+    h, dh = 12, 64
+    rows = []
+    rng = np.random.default_rng(ctx.args.seed)
+    for l in lengths:
+        kv_bytes = 2 * h * l * dh * 4
+        q = rng.standard_normal((1, h, 1, dh), dtype=np.float32)
+        kc = rng.standard_normal((1, h, l, dh), dtype=np.float32)
+        vc = rng.standard_normal((1, h, l, dh), dtype=np.float32)
+        # (a) the pure step: the cache is a graph input
+        pure = {"q": q, "k_cache": kc, "v_cache": vc}
+        row = {"L": l, "form": "dense (cache inputs)", "bytes": kv_bytes}
+        model = M.get("decode", h=h, l=l, d=dh, concat=False)
+        d = inputs_dir(ctx, f"decode_pure_{l}_{ctx.args.seed}", pure)
+        res = attempt(row, "attune", ctx.run.attune_bench, model, d)
+        row["attune"] = res and res["median_ms"]
+        r = attempt(row, "ort", ctx.run.ort, model, pure)
+        row["ort"] = r and r["median_ms"]
+        rows.append(row)
+        # (b) the exported-decoder form Concat(past, new), which
+        # attn-recycle rewrites; (c) its recycled partial step
+        cat = {"q": q, "k": kc[:, :, -1:].copy(), "v": vc[:, :, -1:].copy(),
+               "past_key": np.ascontiguousarray(kc[:, :, :-1]),
+               "past_value": np.ascontiguousarray(vc[:, :, :-1])}
+        model = M.get("decode", h=h, l=l, d=dh, concat=True)
+        row = {"L": l, "form": "dense (Concat past + new)", "bytes": kv_bytes}
+        d = inputs_dir(ctx, f"decode_cat_{l}_{ctx.args.seed}", cat)
+        res = attempt(row, "attune", ctx.run.attune_bench, model, d)
+        row["attune"] = dense_cat = res and res["median_ms"]
+        r = attempt(row, "ort", ctx.run.ort, model, cat)
+        row["ort"] = r and r["median_ms"]
+        rows.append(row)
+        kept = l // 8
+        # A partial step (step 1 of a stride-16 schedule): the keys kept at
+        # the last full step (random distinct positions of the past, per
+        # key/value head, as a top-K would scatter them) plus the one token
+        # appended since (full_len = L - 1).
+        ki = np.stack([rng.choice(l - 1, kept, replace=False)
+                       for _ in range(h)])[None].astype(np.int64)
+        state = dict(cat)
+        state.update({"recycle.kept_indices.site0": ki,
+                      "recycle.full_len.site0": np.array([l - 1], np.int64),
+                      "recycle.step.site0": np.array([1], np.int64),
+                      "recycle.ref_query.site0": np.zeros((1, dh),
+                                                          np.float32)})
+        touched = 2 * h * (kept + 1) * dh * 4
+        row = {"L": l, "form": f"recycled partial (K = L/8 = {kept})",
+               "bytes": touched,
+               "rewrite": f"attn-recycle{{stride=16 topk={kept}}}"}
+        d = inputs_dir(ctx, f"decode_rec_{l}_{ctx.args.seed}", state)
+        res = attempt(row, "attune", ctx.run.attune_bench, model, d,
+                      rewrite=row["rewrite"])
+        row["attune"] = res and res["median_ms"]
+        row["ort_note"] = "-"
+        if row["attune"] and dense_cat:
+            row["speedup"] = dense_cat / row["attune"]
+        rows.append(row)
+        for r in rows[-3:]:
+            if r.get("attune"):
+                r["attune_gbs"] = r["bytes"] / (r["attune"] * 1e6)
+            if r.get("ort"):
+                r["ort_gbs"] = r["bytes"] / (r["ort"] * 1e6)
+            if r.get("attune") and r.get("ort"):
+                r["vs_ort"] = r["ort"] / r["attune"]
+        print(f"  decode L={l}: " + ", ".join(
+            f"{r['form']} {cell(r, 'attune')} ms" for r in rows[-3:]),
+            file=sys.stderr)
+        del kc, vc, pure, cat, state
+        gc.collect()
+    notes = [f"bandwidth = bytes of K and V read / time (dense: 2 * H * L * "
+             f"D * 4; recycled: the K + 1 kept and appended positions only) "
+             f"against ~{PEAK_GBS:.0f} GB/s (both cores). speedup of the "
+             f"recycled step over the dense Concat step of the same model. A 4K "
+             f"cache (25 MB) fits in the 32 MiB L3 and stays there between "
+             f"runs, so its figure can exceed DRAM bandwidth."]
+    cols = [
+        ("form", lambda r: r["form"]),
+        ("L", lambda r: str(r["L"])),
+        ("MB read", lambda r: f"{r['bytes'] / 1e6:.1f}"),
+        ("attune ms", lambda r: cell(r, "attune")),
+        ("attune GB/s", lambda r: num(r.get("attune_gbs"), "{:.1f}")),
+        ("% of 34 GB/s", lambda r: num(
+            r.get("attune_gbs") and 100 * r["attune_gbs"] / PEAK_GBS,
+            "{:.0f}%")),
+        ("ORT ms", lambda r: cell(r, "ort")),
+        ("ORT GB/s", lambda r: num(r.get("ort_gbs"), "{:.1f}")),
+        ("speedup vs ORT", lambda r: num(r.get("vs_ort"), "{:.2f}x")),
+        ("speedup vs dense", lambda r: num(r.get("speedup"), "{:.2f}x")),
+    ]
+    table("decode step (q 1x12x1x64, KV cache 1x12xLx64)", cols, rows, notes)
+    return rows
+
+
+# -- 5. models ---------------------------------------------------------------
+
+def whole_models(ctx):
+    torch_dir = os.path.join(ROOT, "test", "fixtures", "torch")
+    cases = [("tiny GPT-2 (models/tiny-gpt2.onnx)",
+              lambda: os.path.join(ROOT, "models", "tiny-gpt2.onnx"),
+              {"batch": 1, "sequence": 32})]
+    if not ctx.args.quick:
+        # The TorchScript exports bake their sequence lengths into Reshape
+        # targets: they run at the shapes they were exported with.
+        manifest = {}
+        try:
+            with open(os.path.join(torch_dir, "manifest.json")) as f:
+                manifest = {e["name"]: e for e in json.load(f)}
+        except (OSError, ValueError):
+            pass
+        for fixture, label in [
+                ("torch_encoder_layer_op17", "torch encoder layer"),
+                ("torch_encoder_layer_causal_op17",
+                 "torch encoder layer, causal"),
+                ("torch_decoder_layer_op17",
+                 "torch decoder layer (self + cross)")]:
+            path = os.path.join(torch_dir, fixture + ".onnx")
+            cases.append((label, lambda p=path: p,
+                          torch_dims(path, manifest.get(fixture))))
+        cases += [
+            ("GPT-2-style LM (4 layers, 256 hidden, 4 heads)",
+             lambda: M.gpt2_lm(4, 256, 4, 2048),
+             {"batch": 1, "sequence": 2048}),
+        ]
+    rows = []
+    for name, path_fn, dims in cases:
+        row = {"model": name, "dims": dims}
+        try:
+            path = path_fn()
+            row["path"] = os.path.relpath(path, ROOT)
+            feeds = M.model_inputs(path, dims, ctx.args.seed)
+        except (OSError, ValueError, subprocess.CalledProcessError) as e:
+            row["attune_error"] = row["ort_error"] = str(e)
+            rows.append(row)
+            continue
+        key = re.sub(r"[^A-Za-z0-9]+", "_", row["path"] + "_" + "_".join(
+            f"{k}{v}" for k, v in sorted(dims.items())))
+        d = inputs_dir(ctx, f"model_{key}_{ctx.args.seed}", feeds)
+        res = attempt(row, "attune", ctx.run.attune_bench, path, d, dims=dims)
+        if res:
+            row["attune"] = res["median_ms"]
+            row["compile"] = res.get("compile_ms")
+            row["attune_json"] = res
+        r = attempt(row, "ort", ctx.run.ort, path, feeds)
+        row["ort"] = r and r["median_ms"]
+        if row.get("attune") and row.get("ort"):
+            row["speedup"] = row["ort"] / row["attune"]
+        rows.append(row)
+        print(f"  model {name}: attune {cell(row, 'attune')} ms, ORT "
+              f"{cell(row, 'ort')} ms", file=sys.stderr)
+    cols = [
+        ("model", lambda r: r["model"]),
+        ("dims", lambda r: " ".join(f"{k}={v}" for k, v in r["dims"].items())),
+        ("attune compile ms", lambda r: ms(r.get("compile"))),
+        ("attune ms", lambda r: cell(r, "attune")),
+        ("ORT ms", lambda r: cell(r, "ort")),
+        ("speedup vs ORT", lambda r: num(r.get("speedup"), "{:.2f}x")),
+    ]
+    table("whole models", cols, rows,
+          ["speedup = ORT ms / attune ms (> 1: attune is faster)."])
+    return rows
+
+
+def torch_dims(path, entry):
+    """Symbolic dimension values of a torch fixture from its manifest
+    entry's input shapes (e.g. src [2, 11, 48] -> batch=2, sequence=11)."""
+    dims = {}
+    if entry is None or not os.path.exists(path):
+        return dims
+    import onnx
+    model = onnx.load(path, load_external_data=False)
+    for vi in model.graph.input:
+        shape = entry.get("input_shapes", {}).get(vi.name)
+        if shape is None:
+            continue
+        for dim, value in zip(vi.type.tensor_type.shape.dim, shape):
+            if dim.dim_param:
+                dims[dim.dim_param] = value
+    return dims
+
+
+# -- driver ------------------------------------------------------------------
+
+def machine():
+    info = {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"model name\s*:\s*(.*)", f.read())
+            info["cpu"] = m.group(1) if m else None
+    except OSError:
+        pass
+    try:
+        import onnxruntime
+        info["onnxruntime"] = onnxruntime.__version__
+    except ImportError:
+        pass
+    try:
+        info["git"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"],
+                                     capture_output=True, text=True
+                                     ).stdout.strip() or None
+    except OSError:
+        pass
+    return info
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:]))
+    ap.add_argument("--attune", default=os.path.join(ROOT, "build", "bin",
+                                                     "attune"),
+                    help="the attune binary (attune-opt is looked up next "
+                         "to it)")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help="sections to run, comma separated: "
+                         + ", ".join(SECTIONS))
+    ap.add_argument("--quick", action="store_true",
+                    help="a small subset of each section (< 1 minute)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=5,
+                    help="timed runs per measurement (the median is "
+                         "reported)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--timeout", type=int, default=1800,
+                    help="seconds allowed per attune bench call")
+    ap.add_argument("--mem-gb", type=float, default=None,
+                    help="skip onnxruntime's decomposed graph when its "
+                         "score tensors need more (default: 60%% of RAM)")
+    ap.add_argument("--reference", action="store_true",
+                    help="pass --reference to attune bench")
+    ap.add_argument("--cache", default=os.path.join(HERE, ".cache"),
+                    help="models and inputs (default bench/.cache)")
+    ap.add_argument("--out", default=None,
+                    help="JSON results (default bench/results/<time>.json)")
+    ap.add_argument("--strict", action="store_true",
+                    help="exit 1 if any row has an error")
+    args = ap.parse_args()
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    bad = [s for s in only if s not in SECTIONS]
+    if bad:
+        ap.error(f"unknown section(s) {', '.join(bad)}; expected "
+                 f"{', '.join(SECTIONS)}")
+    if args.runs < 1 or args.threads < 1 or args.warmup < 0:
+        ap.error("--runs and --threads must be >= 1, --warmup >= 0")
+    if args.mem_gb is None:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        args.mem_gb = 0.6 * pages / 2**30
+    M.CACHE = args.cache
+
+    try:
+        import onnxruntime
+        onnxruntime.set_default_logger_severity(3)
+    except ImportError:
+        print("run.py: onnxruntime is not installed (use .venv/bin/python)",
+              file=sys.stderr)
+        return 1
+    runner = Runner(args)
+    ctx = Ctx(args, runner)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    print(f"# attune benchmarks ({stamp}): threads {args.threads}, median of "
+          f"{args.runs} run(s) after {args.warmup} warmup(s)"
+          + (", quick" if args.quick else ""))
+    fns = {"dense": dense, "sparse": sparse, "linear": linear,
+           "decode": decode, "models": whole_models}
+    results = {"time": stamp, "config": {k: v for k, v in vars(args).items()},
+               "machine": machine(), "peak_gflops": PEAK_GFLOPS,
+               "peak_gbs": PEAK_GBS, "sections": {}}
+    t0 = time.time()
+    try:
+        for s in SECTIONS:
+            if s in only:
+                results["sections"][s] = fns[s](ctx)
+    finally:
+        shutil.rmtree(runner.work, ignore_errors=True)
+    results["wall_s"] = time.time() - t0
+    out = args.out or os.path.join(HERE, "results", f"{stamp}.json")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    errors = sum(1 for rows in results["sections"].values() for r in rows
+                 for k in r if k.endswith("_error"))
+    print(f"\nresults: {os.path.relpath(out)} ({results['wall_s']:.0f} s"
+          + (f", {errors} error(s)" if errors else "") + ")")
+    return 1 if args.strict and errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
