@@ -347,8 +347,17 @@ bool raise::raiseDecomposedAttention(NodeOp softmax, SiteMap &sites) {
     if (mask && cast<RankedTensorType>(mask.getType()).getRank() == 3)
       mask = lift(mask);
   }
-  SdpaOp sdpa =
-      buildSdpa(b, pv.getLoc(), q, k, val, mask, m.scale, CausalKind::none);
+  // A causal mask too large to have been folded to a constant is still
+  // recognized from the graph that builds it.
+  CausalKind causal = CausalKind::none;
+  if (mask && !m.maskNegate) {
+    auto qs = *staticShape(q), ks = *staticShape(k);
+    if (auto c = triluCausalMask(mask, qs[qs.size() - 2], ks[ks.size() - 2])) {
+      causal = *c;
+      mask = Value();
+    }
+  }
+  SdpaOp sdpa = buildSdpa(b, pv.getLoc(), q, k, val, mask, m.scale, causal);
   Value out = sdpa.getResult();
   if (rank == 3)
     out = nb.reshape(out, *os);

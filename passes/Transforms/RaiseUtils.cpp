@@ -482,3 +482,69 @@ void raise::finalizeSites(ModuleOp module, SiteMap &sites, bool report) {
     ++index;
   });
 }
+
+std::optional<CausalKind> mlir::attn::raise::triluCausalMask(Value mask,
+                                                             int64_t lq,
+                                                             int64_t lk) {
+  auto maskType = dyn_cast<RankedTensorType>(mask.getType());
+  if (!maskType || !maskType.getElementType().isInteger(1))
+    return std::nullopt;
+  Value v = mask;
+  while (auto n = v.getDefiningOp<onnx::NodeOp>()) {
+    if (n.getName() != "Cast")
+      break;
+    v = n.getInputs()[0];
+  }
+  auto trilu = v.getDefiningOp<onnx::NodeOp>();
+  if (!trilu || trilu.getName() != "Trilu" || trilu.getIntAttr("upper", 1) != 0)
+    return std::nullopt;
+  int64_t k = 0;
+  if (trilu.getInputs().size() > 1 && !trilu.isAbsentInput(1)) {
+    std::optional<double> kv = scalarConstant(trilu.getInputs()[1]);
+    if (!kv)
+      return std::nullopt;
+    k = static_cast<int64_t>(*kv);
+  }
+  // Shape: [1, ..., 1, Lq, Lk].
+  auto tt = dyn_cast<RankedTensorType>(trilu.getResult(0).getType());
+  if (!tt || !tt.hasStaticShape() || tt.getRank() < 2)
+    return std::nullopt;
+  ArrayRef<int64_t> shape = tt.getShape();
+  for (int64_t d : shape.drop_back(2))
+    if (d != 1)
+      return std::nullopt;
+  if (shape[shape.size() - 2] != lq || shape.back() != lk)
+    return std::nullopt;
+  // The input: every element non-zero.
+  Value src = trilu.getInputs()[0];
+  bool allNonZero = false;
+  DenseElementsAttr attr;
+  if (matchPattern(src, m_Constant(&attr)) && attr.isSplat()) {
+    Type et = attr.getElementType();
+    if (isa<FloatType>(et))
+      allNonZero = !attr.getSplatValue<APFloat>().isZero();
+    else if (et.isInteger(1))
+      allNonZero = attr.getSplatValue<bool>();
+    else
+      allNonZero = !attr.getSplatValue<APInt>().isZero();
+  } else if (auto cos = src.getDefiningOp<onnx::NodeOp>();
+             cos && cos.getName() == "ConstantOfShape") {
+    auto value = cos->getAttrOfType<DenseElementsAttr>("value");
+    if (value && value.getNumElements() == 1) {
+      Type et = value.getElementType();
+      if (isa<FloatType>(et))
+        allNonZero = !(*value.getValues<APFloat>().begin()).isZero();
+      else if (et.isInteger(1))
+        allNonZero = *value.getValues<bool>().begin();
+      else
+        allNonZero = !(*value.getValues<APInt>().begin()).isZero();
+    }
+  }
+  if (!allNonZero)
+    return std::nullopt;
+  if (k == 0)
+    return CausalKind::top_left;
+  if (k == lk - lq)
+    return CausalKind::bottom_right;
+  return std::nullopt;
+}

@@ -86,6 +86,14 @@ std::optional<SmallVector<int64_t>> staticShape(Value v);
 /// The value of a constant with exactly one element (any rank).
 std::optional<double> scalarConstant(Value v);
 
+/// The causality of a boolean keep-mask that an exporter built as
+/// `Trilu(upper=0, k)` of an all-nonzero constant (ConstantOfShape or a
+/// splat), possibly through Cast, for Lq x Lk scores: keep = (j <= i + k) is
+/// top-left causal for k = 0 and bottom-right for k = Lk - Lq. Recognized
+/// from the graph, without folding the Lq x Lk tensor (which long sequences
+/// make too large to fold). std::nullopt when the mask is anything else.
+std::optional<CausalKind> triluCausalMask(Value mask, int64_t lq, int64_t lk);
+
 /// "name" of an onnx.node (its `onnx_name`, or the op type when unnamed).
 std::string nodeName(Operation *op);
 

@@ -187,3 +187,34 @@ func.func @two_sites(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>) -> tensor
   %o2 = onnx.node "MatMul" v13 (%p2, %k) : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o2 : tensor<1x2x4x8xf32>
 }
+
+// -----
+
+// A causal mask too large to fold (here: not folded at all) is recognized
+// from the graph that builds it: Cast(Trilu(ConstantOfShape(1))), and with
+// Trilu's k = Lk - Lq as bottom-right causality.
+// CHECK-LABEL: func.func @trilu_causal
+// CHECK: attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} {attn.site = 0 : i64, causal = #attn.causal<top_left>
+// CHECK: attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} {attn.site = 1 : i64, causal = #attn.causal<bottom_right>
+func.func @trilu_causal(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>, %q2: tensor<1x2x2x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x2x8xf32>) {
+  %shape = arith.constant dense<[4, 4]> : tensor<2xi64>
+  %shape2 = arith.constant dense<[2, 4]> : tensor<2xi64>
+  %two = arith.constant dense<2> : tensor<i64>
+  %neg = arith.constant dense<-3.40282347E+38> : tensor<f32>
+  %ones = onnx.node "ConstantOfShape" v9 (%shape) {value = dense<1> : tensor<1xi64>} : (tensor<2xi64>) -> tensor<4x4xi64>
+  %tril = onnx.node "Trilu" v14 (%ones) {upper = 0 : i64} : (tensor<4x4xi64>) -> tensor<4x4xi64>
+  %keep = onnx.node "Cast" v13 (%tril) {to = 9 : i64} : (tensor<4x4xi64>) -> tensor<4x4xi1>
+  %kt = onnx.node "Transpose" v13 (%k) {perm = [0, 1, 3, 2]} : (tensor<1x2x4x8xf32>) -> tensor<1x2x8x4xf32>
+  %s = onnx.node "MatMul" v13 (%q, %kt) : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+  %w = onnx.node "Where" v16 (%keep, %s, %neg) : (tensor<4x4xi1>, tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  %p = onnx.node "Softmax" v13 (%w) {axis = -1 : i64} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %o = onnx.node "MatMul" v13 (%p, %v) : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %ones2 = onnx.node "ConstantOfShape" v9 (%shape2) {value = dense<1.0> : tensor<1xf32>} : (tensor<2xi64>) -> tensor<2x4xf32>
+  %tril2 = onnx.node "Trilu" v14 (%ones2, %two) {upper = 0 : i64} : (tensor<2x4xf32>, tensor<i64>) -> tensor<2x4xf32>
+  %keep2 = onnx.node "Cast" v13 (%tril2) {to = 9 : i64} : (tensor<2x4xf32>) -> tensor<2x4xi1>
+  %s2 = onnx.node "MatMul" v13 (%q2, %kt) : (tensor<1x2x2x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x2x4xf32>
+  %w2 = onnx.node "Where" v16 (%keep2, %s2, %neg) : (tensor<2x4xi1>, tensor<1x2x2x4xf32>, tensor<f32>) -> tensor<1x2x2x4xf32>
+  %p2 = onnx.node "Softmax" v13 (%w2) {axis = -1 : i64} : (tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32>
+  %o2 = onnx.node "MatMul" v13 (%p2, %v) : (tensor<1x2x2x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x2x8xf32>
+  return %o, %o2 : tensor<1x2x4x8xf32>, tensor<1x2x2x8xf32>
+}
