@@ -87,7 +87,9 @@ void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
                 "function-boundary-type-conversion=identity-layout-map}");
     addText(pm, "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}");
     addText(pm, "buffer-deallocation-pipeline");
-    addText(pm, "func.func(convert-linalg-to-loops)");
+    // Strided copies (bufferized Concat/Pad/Slice) as memcpy blocks, not
+    // the runtime's per-element memrefCopy.
+    addText(pm, "func.func(attn-lower-strided-copies,convert-linalg-to-loops)");
     addText(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf");
     addText(pm, "convert-math-to-llvm,convert-math-to-libm");
     addText(pm, "convert-arith-to-llvm,convert-cf-to-llvm,"

@@ -157,4 +157,34 @@ def MaterializeReturnsPass
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
+def LowerStridedCopiesPass
+    : Pass<"attn-lower-strided-copies", "::mlir::func::FuncOp"> {
+  let summary = "Turn strided memref.copy into loops of contiguous block copies";
+  let description = [{
+    Runs after bufferization. `finalize-memref-to-llvm` lowers a
+    `memref.copy` to one memcpy only when both sides are contiguous, and any
+    other copy (the bufferized `tensor.insert_slice` of a Concat, Pad or
+    Slice) to the runtime's element-by-element `memrefCopy`. This pass
+    rewrites a copy with static shape and strides into `scf.for` loops over
+    its outer dimensions around a copy of the largest innermost block that is
+    contiguous on both sides (a memcpy of constant size), or around a scalar
+    load/store when not even the last dimension is contiguous.
+
+    ```mlir
+    // before
+    memref.copy %past, %sv : memref<1x12x4095x64xf32>
+        to memref<1x12x4095x64xf32, strided<[3145728, 262144, 64, 1]>>
+    // after
+    scf.for %h = %c0 to %c12 step %c1 {
+      %a = memref.subview %past[0, %h, 0, 0] [1, 1, 4095, 64] [1, 1, 1, 1] : ...
+      %b = memref.subview %sv[0, %h, 0, 0] [1, 1, 4095, 64] [1, 1, 1, 1] : ...
+      memref.copy %a, %b : ...
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // ATTUNE_CONVERSION_PASSES_TD
