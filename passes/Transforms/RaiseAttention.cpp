@@ -52,6 +52,41 @@ NodeOp nodeDef(Value v, StringRef name) {
   return n && n.getName() == name ? n : NodeOp();
 }
 
+/// HF `repeat_kv` / torch GQA expansion of a [B, Hkv, L, D] tensor x:
+/// Reshape(Expand(Unsqueeze(x, axis 2), [B, Hkv, G, L, D]), [B, Hkv*G, L, D]).
+/// Returns x and sets `groups` = G, or a null value.
+Value unrepeatHeads(Value t, int64_t &groups) {
+  NodeOp r = nodeDef(t, "Reshape");
+  NodeOp e = r ? nodeDef(r.getInputs()[0], "Expand") : NodeOp();
+  NodeOp u = e ? nodeDef(e.getInputs()[0], "Unsqueeze") : NodeOp();
+  if (!u)
+    return Value();
+  SmallVector<int64_t> axes;
+  if (u.getInputs().size() > 1) {
+    DenseIntElementsAttr a;
+    if (!matchPattern(u.getInputs()[1], m_Constant(&a)))
+      return Value();
+    for (const APInt &x : a.getValues<APInt>())
+      axes.push_back(x.getSExtValue());
+  } else {
+    axes = u.getIntsAttr("axes");
+  }
+  if (axes.size() != 1 || (axes[0] != 2 && axes[0] != -3))
+    return Value();
+  Value x = u.getInputs()[0];
+  auto xs = staticShape(x), es = staticShape(e->getResult(0)),
+       ts = staticShape(t);
+  if (!xs || !es || !ts || xs->size() != 4 || es->size() != 5 ||
+      ts->size() != 4)
+    return Value();
+  const auto &X = *xs, &E = *es, &T = *ts;
+  if (E[0] != X[0] || E[1] != X[1] || E[3] != X[2] || E[4] != X[3] ||
+      T[0] != X[0] || T[1] != X[1] * E[2] || T[2] != X[2] || T[3] != X[3])
+    return Value();
+  groups = E[2];
+  return x;
+}
+
 bool isVeryNegative(std::optional<double> v) {
   return v && (std::isinf(*v) ? *v < 0 : *v <= -1e4);
 }
@@ -335,6 +370,18 @@ bool raise::raiseDecomposedAttention(NodeOp softmax, SiteMap &sites) {
     k = nb.transpose(k, m.kPerm);
   if (mask && m.maskNegate)
     mask = negateMask(nb, mask);
+  // GQA written as repeated key/value heads: attend to the originals.
+  std::string gqaNote;
+  if (rank == 4 && m.kPerm.empty()) {
+    int64_t gk = 0, gv = 0;
+    Value k0 = unrepeatHeads(k, gk), v0 = unrepeatHeads(val, gv);
+    if (k0 && v0 && gk == gv && gk > 1) {
+      k = k0;
+      val = v0;
+      gqaNote = "GQA from repeated key/value heads (group " +
+                std::to_string(gk) + ")";
+    }
+  }
   if (rank == 3) {
     // [N, S, D] -> [N, 1, S, D]; a rank-3 mask [m0, S, L] follows.
     auto lift = [&](Value t) {
@@ -364,6 +411,7 @@ bool raise::raiseDecomposedAttention(NodeOp softmax, SiteMap &sites) {
   pv->getResult(0).replaceAllUsesWith(out);
 
   SiteInfo info;
+  info.note = gqaNote;
   info.pattern = m.pattern;
   info.layout = rank == 4 ? "4d" : "3d";
   info.scaleSource = m.scaleParts.empty() ? std::string("no scaling")

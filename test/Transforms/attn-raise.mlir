@@ -218,3 +218,27 @@ func.func @trilu_causal(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: te
   %o2 = onnx.node "MatMul" v13 (%p2, %v) : (tensor<1x2x2x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x2x8xf32>
   return %o, %o2 : tensor<1x2x4x8xf32>, tensor<1x2x2x8xf32>
 }
+
+// -----
+
+// GQA written as repeated key/value heads (HF repeat_kv: Unsqueeze, Expand,
+// Reshape) attends to the original 2 key/value heads.
+// CHECK-LABEL: func.func @repeat_kv
+// CHECK: attn.sdpa %arg0, %arg1, %arg2 {{.*}} : tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x4x4x8xf32>
+// REPORT: remark: attention site 0: {{.*}}heads=4/2{{.*}}[GQA from repeated key/value heads (group 2)]
+func.func @repeat_kv(%q: tensor<1x4x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x4x4x8xf32> {
+  %axes = arith.constant dense<2> : tensor<1xi64>
+  %rep = arith.constant dense<[1, 2, 2, 4, 8]> : tensor<5xi64>
+  %flat = arith.constant dense<[1, 4, 4, 8]> : tensor<4xi64>
+  %ku = onnx.node "Unsqueeze" v13 (%k, %axes) : (tensor<1x2x4x8xf32>, tensor<1xi64>) -> tensor<1x2x1x4x8xf32>
+  %ke = onnx.node "Expand" v13 (%ku, %rep) : (tensor<1x2x1x4x8xf32>, tensor<5xi64>) -> tensor<1x2x2x4x8xf32>
+  %kr = onnx.node "Reshape" v14 (%ke, %flat) : (tensor<1x2x2x4x8xf32>, tensor<4xi64>) -> tensor<1x4x4x8xf32>
+  %vu = onnx.node "Unsqueeze" v13 (%v, %axes) : (tensor<1x2x4x8xf32>, tensor<1xi64>) -> tensor<1x2x1x4x8xf32>
+  %ve = onnx.node "Expand" v13 (%vu, %rep) : (tensor<1x2x1x4x8xf32>, tensor<5xi64>) -> tensor<1x2x2x4x8xf32>
+  %vr = onnx.node "Reshape" v14 (%ve, %flat) : (tensor<1x2x2x4x8xf32>, tensor<4xi64>) -> tensor<1x4x4x8xf32>
+  %kt = onnx.node "Transpose" v13 (%kr) {perm = [0, 1, 3, 2]} : (tensor<1x4x4x8xf32>) -> tensor<1x4x8x4xf32>
+  %s = onnx.node "MatMul" v13 (%q, %kt) : (tensor<1x4x4x8xf32>, tensor<1x4x8x4xf32>) -> tensor<1x4x4x4xf32>
+  %p = onnx.node "Softmax" v13 (%s) {axis = -1 : i64} : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %o = onnx.node "MatMul" v13 (%p, %vr) : (tensor<1x4x4x4xf32>, tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  return %o : tensor<1x4x4x8xf32>
+}
