@@ -88,12 +88,17 @@ void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
     addText(pm, "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}");
     addText(pm, "buffer-deallocation-pipeline");
     // Strided copies (bufferized Concat/Pad/Slice) as memcpy blocks, not
-    // the runtime's per-element memrefCopy.
-    addText(pm, "func.func(attn-lower-strided-copies,convert-linalg-to-loops)");
+    // the runtime's per-element memrefCopy; large ones on the kernel threads.
+    addText(pm, options.kernels ? "attn-lower-strided-copies{kernel-calls}"
+                                : "attn-lower-strided-copies");
+    addText(pm, "func.func(convert-linalg-to-loops)");
     addText(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf");
     addText(pm, "convert-math-to-llvm,convert-math-to-libm");
+    // Heap buffers through the kernel library's allocator, which reuses
+    // large blocks across runs (lib/Runtime/Cpu/Kernels/BufferCache.cpp).
     addText(pm, "convert-arith-to-llvm,convert-cf-to-llvm,"
-                "finalize-memref-to-llvm,convert-func-to-llvm,"
+                "finalize-memref-to-llvm{use-generic-functions},"
+                "convert-func-to-llvm,"
                 "convert-ub-to-llvm,reconcile-unrealized-casts");
     return;
   }

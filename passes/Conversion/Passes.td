@@ -20,7 +20,7 @@ def ConvertAttnToLinalgPass
 
 def ConvertAttnToCpuKernelsPass
     : Pass<"convert-attn-to-cpu-kernels", "::mlir::ModuleOp"> {
-  let summary = "Lower attn.sdpa and attn.recycle to the fused CPU attention kernel";
+  let summary = "Lower attn.sdpa, attn.recycle and attn.block_select to the CPU kernel library";
   let description = [{
     Every `attn.sdpa` the kernel library implements (f32; any mask kind,
     causality, softcap, window, block map, dense heads, ZeroTuning) becomes
@@ -32,6 +32,10 @@ def ConvertAttnToCpuKernelsPass
     step (every key on a full step), and the full-step work (last-row
     probabilities, top-K) sits under an `scf.if`, so a partial step reads
     only the kept rows of the cache.
+    `attn.block_select` on f32 inputs becomes a call of
+    `attune_block_select_f32` (MoBA, SLA and SALE selection; SALE's
+    low-precision estimate is computed block by block, never as an Lq x Lk
+    tensor).
 
     The kernel runs the tiled form both backends share: one program per
     (batch, key/value head, query tile), a loop over key tiles that skips
@@ -158,7 +162,7 @@ def MaterializeReturnsPass
 }
 
 def LowerStridedCopiesPass
-    : Pass<"attn-lower-strided-copies", "::mlir::func::FuncOp"> {
+    : Pass<"attn-lower-strided-copies", "::mlir::ModuleOp"> {
   let summary = "Turn strided memref.copy into loops of contiguous block copies";
   let description = [{
     Runs after bufferization. `finalize-memref-to-llvm` lowers a
@@ -168,7 +172,10 @@ def LowerStridedCopiesPass
     rewrites a copy with static shape and strides into `scf.for` loops over
     its outer dimensions around a copy of the largest innermost block that is
     contiguous on both sides (a memcpy of constant size), or around a scalar
-    load/store when not even the last dimension is contiguous.
+    load/store when not even the last dimension is contiguous. With
+    `kernel-calls`, f32 copies of at least `min-call-bytes` (contiguous or
+    not) instead become a call of the kernel library's `attune_copy_f32` on
+    unranked memrefs, which splits them over the kernel threads.
 
     ```mlir
     // before
@@ -182,9 +189,16 @@ def LowerStridedCopiesPass
     }
     ```
   }];
+  let options = [
+    Option<"kernelCalls", "kernel-calls", "bool", /*default=*/"false",
+           "Call the kernel library's parallel copy for large f32 copies">,
+    Option<"minCallBytes", "min-call-bytes", "int64_t", /*default=*/"1 << 20",
+           "Smallest copy (bytes) that calls the kernel library">,
+  ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
 }
 
 #endif // ATTUNE_CONVERSION_PASSES_TD

@@ -363,7 +363,9 @@ def AttnTilePass : Pass<"attn-tile", "::mlir::ModuleOp"> {
 
     Target defaults: `cpu` 64 x 128 (a query tile's K^T panel and P tile
     stay in L2, 6 x 64 register blocks), `cuda` 128 x 64 (one thread block
-    per query tile, K/V tiles in shared memory).
+    per query tile, K/V tiles in shared memory). An `attn.sdpa` with a block
+    map gets tiles that match its blocks (when they are of a usable size),
+    so that each tile is kept or skipped whole.
 
     ```mlir
     // attn-tile{target=cpu}

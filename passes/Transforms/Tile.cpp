@@ -46,6 +46,18 @@ struct AttnTilePass : attn::impl::AttnTilePassBase<AttnTilePass> {
     getOperation().walk([&](Operation *op) {
       if (!isa<SdpaOp, RecycleOp>(op) || op->hasAttr("attn.tiling"))
         return;
+      // A block map decides keep/skip per (query block, key block): tiles
+      // that match its blocks are never partially masked by it.
+      auto sdpa = dyn_cast<SdpaOp>(op);
+      if (sdpa && sdpa.getBlockMask() && tileQ == 0 && tileK == 0) {
+        ArrayRef<int64_t> bs = *sdpa.getBlockSize();
+        int64_t bq = bs[0], bk = bs[1];
+        int64_t tq = bq <= 2 * q ? bq : (bq % q == 0 ? q : bq);
+        int64_t tk = bk % 16 == 0 && bk <= 4 * k ? bk : k;
+        op->setAttr("attn.tiling",
+                    DenseI64ArrayAttr::get(&getContext(), {tq, tk}));
+        return;
+      }
       op->setAttr("attn.tiling", tiling);
     });
   }

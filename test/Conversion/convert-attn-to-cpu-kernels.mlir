@@ -44,3 +44,33 @@ func.func @unsupported(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: t
   %c = attn.sdpa %h, %h, %h : tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16> -> tensor<1x2x8x16xf16>
   return %a, %b, %c : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf16>
 }
+
+// -----
+
+// attn.block_select on f32 becomes one call of the block-selection kernel
+// writing an i1 buffer; parameters: version 1, method (moba 0, sla 1), causal
+// (bottom_right 2), block_q, block_k, topk (SLA: ceil(0.5 * 3 key blocks)),
+// sink and local blocks; then the scale (default 1/sqrt(16)) and tau. Other
+// element types keep the reference decomposition.
+// CHECK: func.func private @attune_block_select_f32(memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xi1>, memref<?xi64>, memref<?xf64>) attributes {llvm.emit_c_interface}
+// CHECK-LABEL: func.func @block_select
+// CHECK-DAG: bufferization.to_buffer %arg0 read_only : tensor<1x4x40x16xf32> to memref<1x4x40x16xf32>
+// CHECK-DAG: bufferization.to_buffer %arg1 read_only : tensor<1x2x70x16xf32> to memref<1x2x70x16xf32>
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() : memref<1x4x3x3xi1>
+// CHECK-DAG: arith.constant dense<[1, 1, 2, 16, 32, 2, 0, 2]> : tensor<8xi64>
+// CHECK-DAG: arith.constant dense<[2.500000e-01, 4.000000e-03]> : tensor<2xf64>
+// CHECK: call @attune_block_select_f32(
+// CHECK: %[[SLA:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<1x4x3x3xi1> to tensor<1x4x3x3xi1>
+// CHECK-DAG: %[[OUT2:.*]] = memref.alloc() : memref<1x4x40x5xi1>
+// CHECK-DAG: arith.constant dense<[1, 0, 0, 1, 16, 3, 1, 1]> : tensor<8xi64>
+// CHECK-DAG: arith.constant dense<[5.000000e-01, 4.000000e-03]> : tensor<2xf64>
+// CHECK: call @attune_block_select_f32(
+// CHECK: %[[MOBA:.*]] = bufferization.to_tensor %[[OUT2]] restrict writable
+// CHECK: %[[SALE:.*]] = attn.block_select %arg2, %arg2 {{.*}}method = #attn.select<sale>
+// CHECK: return %[[SLA]], %[[MOBA]], %[[SALE]]
+func.func @block_select(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x70x16xf32>, %h: tensor<1x4x40x16xf16>) -> (tensor<1x4x3x3xi1>, tensor<1x4x40x5xi1>, tensor<1x4x3x3xi1>) {
+  %a = attn.block_select %q, %k {method = #attn.select<sla>, block_q = 16, block_k = 32, topk_ratio = 0.5, causal = #attn.causal<bottom_right>, sink_blocks = 0, local_blocks = 2} : tensor<1x4x40x16xf32>, tensor<1x2x70x16xf32> -> tensor<1x4x3x3xi1>
+  %b = attn.block_select %q, %k {method = #attn.select<moba>, block_q = 1, block_k = 16, topk = 3, scale = 0.5} : tensor<1x4x40x16xf32>, tensor<1x2x70x16xf32> -> tensor<1x4x40x5xi1>
+  %c = attn.block_select %h, %h {method = #attn.select<sale>, block_q = 16, block_k = 16, tau = 0.01} : tensor<1x4x40x16xf16>, tensor<1x4x40x16xf16> -> tensor<1x4x3x3xi1>
+  return %a, %b, %c : tensor<1x4x3x3xi1>, tensor<1x4x40x5xi1>, tensor<1x4x3x3xi1>
+}

@@ -17,3 +17,13 @@ func.func @sdpa(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1
   %p = attn.sdpa %q, %k, %v {attn.tiling = array<i64: 16, 16>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
   return %o, %p : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
 }
+
+// -----
+
+// A block map's blocks become the tiles (each tile kept or skipped whole).
+// CPU-LABEL: func.func @blocks
+// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 32, 64>
+func.func @blocks(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x128x16xf32>, %v: tensor<1x2x128x16xf32>, %m: tensor<1x1x2x2xi1>) -> tensor<1x2x64x16xf32> {
+  %o = attn.sdpa %q, %k, %v block_mask(%m : tensor<1x1x2x2xi1>) {block_size = array<i64: 32, 64>} : tensor<1x2x64x16xf32>, tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32> -> tensor<1x2x64x16xf32>
+  return %o : tensor<1x2x64x16xf32>
+}

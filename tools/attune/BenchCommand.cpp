@@ -5,8 +5,9 @@
 // compile`, binds its inputs and outputs once, runs it --warmup times
 // untimed and --runs times timed (steady_clock around each call), and prints
 // the median, minimum and mean, the kernel library's profile split per run
-// (time in SDPA, GEMM and linear-attention kernels, the rest as "other"),
-// and GFLOP/s when --flops gives the work. --json writes the same as JSON.
+// (time in SDPA, GEMM, linear-attention and block-selection kernels, the
+// rest as "other"), and GFLOP/s when --flops gives the work. --json writes
+// the same as JSON.
 //
 //===----------------------------------------------------------------------===//
 
@@ -105,7 +106,8 @@ int fail(llvm::Error e) {
 const std::pair<const char *, int> families[] = {
     {"sdpa", ATTUNE_KERNEL_SDPA},
     {"gemm", ATTUNE_KERNEL_GEMM},
-    {"linear", ATTUNE_KERNEL_LINEAR}};
+    {"linear", ATTUNE_KERNEL_LINEAR},
+    {"select", ATTUNE_KERNEL_SELECT}};
 } // namespace
 
 int mlir::attn::driver::benchCommand(int argc, char **argv) {

@@ -418,7 +418,9 @@ int mlir::attn::driver::compileCommand(int argc, char **argv) {
   // library stays self-contained; it needs the C++ runtime and threads.
   bool needsKernels = false;
   for (const llvm::Function &f : llvmModule->functions())
-    if (f.isDeclaration() && f.getName().starts_with("_mlir_ciface_attune_"))
+    if (f.isDeclaration() &&
+        (f.getName().starts_with("_mlir_ciface_attune_") ||
+         f.getName().starts_with("_mlir_memref_to_llvm_")))
       needsKernels = true;
   if (needsKernels) {
     args.push_back(ATTUNE_KERNELS_ARCHIVE);

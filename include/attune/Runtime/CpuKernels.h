@@ -29,6 +29,7 @@ enum attune_kernel_family {
   ATTUNE_KERNEL_SDPA = 0,
   ATTUNE_KERNEL_GEMM = 1,
   ATTUNE_KERNEL_LINEAR = 2,
+  ATTUNE_KERNEL_SELECT = 3,
   ATTUNE_KERNEL_FAMILIES = 8
 };
 void attune_cpu_profile_reset(void);
@@ -161,6 +162,62 @@ void attune_gemm_f32(const attune_gemm_args *args);
  * bit 0 (C0 is added; otherwise C0 is a placeholder that is never read). */
 enum { ATTUNE_GEMM_ACCUMULATE = 1 };
 #define ATTUNE_GEMM_ABI_VERSION 1
+
+/*--- Dynamic block selection ----------------------------------------------*/
+
+/* Methods of attn.block_select. */
+enum { ATTUNE_SELECT_MOBA = 0, ATTUNE_SELECT_SLA = 1, ATTUNE_SELECT_SALE = 2 };
+
+/* One attn.block_select: q [B, Hq, Lq, D] and k [B, Hkv, Lk, D] addressed by
+ * element strides, out [B, Hq, ceil(Lq / block_q), ceil(Lk / block_k)] bytes
+ * (1: the key block is kept). Semantics are exactly those of
+ * attn.block_select (AttnOps.td); `topk` is the number of blocks MoBA and SLA
+ * keep (for SLA the caller computes max(1, ceil(topk_ratio * nk))), `tau`
+ * SALE's relative threshold. */
+typedef struct attune_block_select_args {
+  const float *q, *k;
+  uint8_t *out;
+  int64_t batch, heads_q, heads_kv, len_q, len_k, dim;
+  int64_t q_stride[4], k_stride[4], out_stride[4];
+  int32_t method; /* ATTUNE_SELECT_* */
+  int32_t causal; /* ATTUNE_CAUSAL_* */
+  int64_t block_q, block_k, topk, sink_blocks, local_blocks;
+  double scale, tau;
+} attune_block_select_args;
+
+void attune_block_select_f32(const attune_block_select_args *args);
+
+/* Generated code calls
+ *   _mlir_ciface_attune_block_select_f32(Q, K, OUT, iparams, fparams)
+ * with rank-4 memrefs (OUT of i1, one byte per element) and the parameter
+ * arrays laid out below. */
+enum attune_select_iparam {
+  ATTUNE_SELECT_I_VERSION = 0, /* ATTUNE_SELECT_ABI_VERSION */
+  ATTUNE_SELECT_I_METHOD,
+  ATTUNE_SELECT_I_CAUSAL,
+  ATTUNE_SELECT_I_BLOCK_Q,
+  ATTUNE_SELECT_I_BLOCK_K,
+  ATTUNE_SELECT_I_TOPK,
+  ATTUNE_SELECT_I_SINK_BLOCKS,
+  ATTUNE_SELECT_I_LOCAL_BLOCKS,
+  ATTUNE_SELECT_I_COUNT
+};
+enum attune_select_fparam {
+  ATTUNE_SELECT_F_SCALE = 0,
+  ATTUNE_SELECT_F_TAU,
+  ATTUNE_SELECT_F_COUNT
+};
+#define ATTUNE_SELECT_ABI_VERSION 1
+
+/*--- Buffers of generated code --------------------------------------------*/
+
+/* Generated code calls
+ *   _mlir_ciface_attune_copy_f32(SRC, DST)
+ * with two unranked memrefs of the same shape (any layout) for large copies,
+ * which run on the kernel threads, and allocates its heap buffers with
+ *   void *_mlir_memref_to_llvm_alloc(size_t), _mlir_memref_to_llvm_free(void *)
+ * which keep freed large blocks for reuse (ATTUNE_BUFFER_CACHE_MB, default
+ * 1024; 0 disables). */
 
 #ifdef __cplusplus
 }

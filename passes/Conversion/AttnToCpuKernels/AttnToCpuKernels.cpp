@@ -1,10 +1,13 @@
-//===- AttnToCpuKernels.cpp - attn.sdpa to the fused CPU kernel -----------===//
+//===- AttnToCpuKernels.cpp - attn ops to the CPU kernel library ----------===//
 //
 // Each supported attn.sdpa becomes: its operands as read-only buffers, an
 // output buffer, a call of the kernel library's attune_sdpa_f32 (C interface:
 // memref descriptors + i64/f64 parameter arrays, layout in
 // include/attune/Runtime/CpuKernels.h), and the output back as a tensor.
 // One-shot bufferization then treats the call as an opaque memref user.
+// attn.block_select becomes a call of attune_block_select_f32 the same way
+// (its reference decomposition materializes Lq x Lk scores for SALE and
+// ranks blocks by all-pairs comparison).
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,6 +33,7 @@ using namespace mlir::attn;
 namespace {
 
 constexpr StringLiteral kSdpaKernel = "attune_sdpa_f32";
+constexpr StringLiteral kSelectKernel = "attune_block_select_f32";
 
 /// Why the kernel cannot run `op` (empty: it can).
 std::string unsupportedReason(SdpaOp op) {
@@ -68,6 +72,34 @@ bool supported(RecycleOp op) {
       return false;
   }
   return true;
+}
+
+bool supported(BlockSelectOp op) {
+  for (Value v : {op.getQuery(), op.getKey()}) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (!t.getElementType().isF32() || !t.hasStaticShape() || t.getRank() != 4)
+      return false;
+  }
+  return op.getType().hasStaticShape();
+}
+
+/// func.func private @attune_block_select_f32(q, k, out, iparams, fparams)
+func::FuncOp declareSelectKernel(ModuleOp module, OpBuilder &b) {
+  if (auto f = module.lookupSymbol<func::FuncOp>(kSelectKernel))
+    return f;
+  MLIRContext *ctx = module.getContext();
+  auto dyn = ShapedType::kDynamic;
+  Type f4 = MemRefType::get({dyn, dyn, dyn, dyn}, Float32Type::get(ctx));
+  Type b4 = MemRefType::get({dyn, dyn, dyn, dyn}, IntegerType::get(ctx, 1));
+  Type i1d = MemRefType::get({dyn}, IntegerType::get(ctx, 64));
+  Type f1d = MemRefType::get({dyn}, Float64Type::get(ctx));
+  auto type = FunctionType::get(ctx, {f4, f4, b4, i1d, f1d}, {});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  auto f = func::FuncOp::create(b, module.getLoc(), kSelectKernel, type);
+  f.setPrivate();
+  f->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+  return f;
 }
 
 /// func.func private @attune_sdpa_f32(...) attributes {llvm.emit_c_interface}
@@ -290,6 +322,72 @@ LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
   return success();
 }
 
+/// attn.block_select: one kernel call writing the i1 block map.
+LogicalResult lowerBlockSelect(BlockSelectOp op, func::FuncOp kernel) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto qt = op.getQuery().getType();
+  int64_t nk = op.getType().getDimSize(3);
+  SmallVector<int64_t> ip(ATTUNE_SELECT_I_COUNT, 0);
+  SmallVector<double> fp(ATTUNE_SELECT_F_COUNT, 0.0);
+  ip[ATTUNE_SELECT_I_VERSION] = ATTUNE_SELECT_ABI_VERSION;
+  switch (op.getMethod()) {
+  case BlockSelectMethod::moba:
+    ip[ATTUNE_SELECT_I_METHOD] = ATTUNE_SELECT_MOBA;
+    ip[ATTUNE_SELECT_I_TOPK] = *op.getTopk();
+    break;
+  case BlockSelectMethod::sla:
+    // As the reference decomposition: max(1, ceil(ratio * nk)) blocks.
+    ip[ATTUNE_SELECT_I_METHOD] = ATTUNE_SELECT_SLA;
+    ip[ATTUNE_SELECT_I_TOPK] = std::max<int64_t>(
+        1, static_cast<int64_t>(std::ceil(
+               op.getTopkRatio()->convertToDouble() * nk - 1e-9)));
+    break;
+  case BlockSelectMethod::sale:
+    ip[ATTUNE_SELECT_I_METHOD] = ATTUNE_SELECT_SALE;
+    break;
+  }
+  switch (op.getCausal()) {
+  case CausalKind::none:
+    ip[ATTUNE_SELECT_I_CAUSAL] = ATTUNE_CAUSAL_NONE;
+    break;
+  case CausalKind::top_left:
+    ip[ATTUNE_SELECT_I_CAUSAL] = ATTUNE_CAUSAL_TOP_LEFT;
+    break;
+  case CausalKind::bottom_right:
+    ip[ATTUNE_SELECT_I_CAUSAL] = ATTUNE_CAUSAL_BOTTOM_RIGHT;
+    break;
+  }
+  ip[ATTUNE_SELECT_I_BLOCK_Q] = op.getBlockQ();
+  ip[ATTUNE_SELECT_I_BLOCK_K] = op.getBlockK();
+  ip[ATTUNE_SELECT_I_SINK_BLOCKS] = op.getSinkBlocks();
+  ip[ATTUNE_SELECT_I_LOCAL_BLOCKS] = op.getLocalBlocks();
+  fp[ATTUNE_SELECT_F_SCALE] =
+      op.getScale() ? op.getScale()->convertToDouble()
+                    : 1.0 / std::sqrt(static_cast<double>(qt.getDimSize(3)));
+  fp[ATTUNE_SELECT_F_TAU] = op.getTau().convertToDouble();
+
+  FunctionType ft = kernel.getFunctionType();
+  Value q = asBuffer(b, loc, op.getQuery(), ft.getInput(0));
+  Value k = asBuffer(b, loc, op.getKey(), ft.getInput(1));
+  auto resultType = cast<RankedTensorType>(op.getType());
+  Value out = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get(resultType.getShape(), resultType.getElementType()));
+  Value outArg = memref::CastOp::create(b, loc, ft.getInput(2), out);
+  Value iparams =
+      constantArray<int64_t>(b, loc, ip, b.getI64Type(), ft.getInput(3));
+  Value fparams =
+      constantArray<double>(b, loc, fp, b.getF64Type(), ft.getInput(4));
+  func::CallOp::create(b, loc, kernel,
+                       ValueRange{q, k, outArg, iparams, fparams});
+  Value result = bufferization::ToTensorOp::create(
+      b, loc, resultType, out, /*restrict=*/true, /*writable=*/true);
+  op.replaceAllUsesWith(result);
+  op.erase();
+  return success();
+}
+
 /// attn.recycle: the reference state update around a kernel call whose key
 /// subset is the kept positions plus the tokens since the full step
 /// (tail_start = full_len), or every key on a full step (tail_start = 0).
@@ -349,15 +447,24 @@ struct ConvertAttnToCpuKernelsPass
     ModuleOp module = getOperation();
     SmallVector<SdpaOp> ops;
     SmallVector<RecycleOp> recycles;
+    SmallVector<BlockSelectOp> selects;
     module.walk([&](Operation *op) {
       if (auto sdpa = dyn_cast<SdpaOp>(op); sdpa && supported(sdpa))
         ops.push_back(sdpa);
       if (auto r = dyn_cast<RecycleOp>(op); r && supported(r))
         recycles.push_back(r);
+      if (auto s = dyn_cast<BlockSelectOp>(op); s && supported(s))
+        selects.push_back(s);
     });
+    OpBuilder b(module.getContext());
+    if (!selects.empty()) {
+      func::FuncOp select = declareSelectKernel(module, b);
+      for (BlockSelectOp op : selects)
+        if (failed(lowerBlockSelect(op, select)))
+          return signalPassFailure();
+    }
     if (ops.empty() && recycles.empty())
       return;
-    OpBuilder b(module.getContext());
     func::FuncOp kernel = declareKernel(module, b);
     for (SdpaOp op : ops)
       if (failed(lowerSdpa(op, kernel, tileQ, tileK)))

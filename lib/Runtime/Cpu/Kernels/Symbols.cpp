@@ -19,6 +19,15 @@ void _mlir_ciface_attune_sdpa_f32(MemRef<float, 4> *, MemRef<float, 4> *,
 void _mlir_ciface_attune_gemm_f32(MemRef<float, 3> *, MemRef<float, 3> *,
                                   MemRef<float, 3> *, MemRef<float, 3> *,
                                   int64_t);
+void _mlir_ciface_attune_block_select_f32(MemRef<float, 4> *,
+                                          MemRef<float, 4> *,
+                                          MemRef<uint8_t, 4> *,
+                                          MemRef<int64_t, 1> *,
+                                          MemRef<double, 1> *);
+void _mlir_ciface_attune_copy_f32(void *, void *);
+// Heap buffers of generated code (BufferCache.cpp).
+void *_mlir_memref_to_llvm_alloc(size_t);
+void _mlir_memref_to_llvm_free(void *);
 }
 
 namespace attune::cpu {
@@ -29,6 +38,14 @@ const KernelSymbol *kernelSymbols(size_t &count) {
        reinterpret_cast<void *>(&_mlir_ciface_attune_sdpa_f32)},
       {"_mlir_ciface_attune_gemm_f32",
        reinterpret_cast<void *>(&_mlir_ciface_attune_gemm_f32)},
+      {"_mlir_ciface_attune_block_select_f32",
+       reinterpret_cast<void *>(&_mlir_ciface_attune_block_select_f32)},
+      {"_mlir_ciface_attune_copy_f32",
+       reinterpret_cast<void *>(&_mlir_ciface_attune_copy_f32)},
+      {"_mlir_memref_to_llvm_alloc",
+       reinterpret_cast<void *>(&_mlir_memref_to_llvm_alloc)},
+      {"_mlir_memref_to_llvm_free",
+       reinterpret_cast<void *>(&_mlir_memref_to_llvm_free)},
   };
   count = sizeof(table) / sizeof(table[0]);
   return table;

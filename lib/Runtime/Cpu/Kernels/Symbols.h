@@ -17,7 +17,8 @@ struct KernelSymbol {
   void *address;
 };
 
-/// Every `_mlir_ciface_attune_*` entry point of the library.
+/// Every `_mlir_ciface_attune_*` entry point of the library, and the
+/// allocation functions of generated code (`_mlir_memref_to_llvm_*`).
 const KernelSymbol *kernelSymbols(size_t &count);
 
 } // namespace attune::cpu
