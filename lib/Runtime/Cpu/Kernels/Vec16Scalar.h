@@ -46,6 +46,10 @@ inline V sub(V a, V b) { ATTUNE_V_MAP(a.r[l] - b.r[l]) }
 inline V mul(V a, V b) { ATTUNE_V_MAP(a.r[l] * b.r[l]) }
 inline V max(V a, V b) { ATTUNE_V_MAP(std::max(a.r[l], b.r[l])) }
 inline V exp(V x) { ATTUNE_V_MAP(std::exp(x.r[l])) }
+/// e^x * 2^c (see Vec16Avx512.h).
+inline V expShift(V x, V c) {
+  ATTUNE_V_MAP(std::exp2(x.r[l] * 1.44269504088896341f + c.r[l]))
+}
 inline V tanh(V x) { ATTUNE_V_MAP(std::tanh(x.r[l])) }
 #undef ATTUNE_V_MAP
 inline V reduce16(const V a[16]) {
