@@ -20,7 +20,7 @@ def ConvertAttnToLinalgPass
 
 def ConvertAttnToCpuKernelsPass
     : Pass<"convert-attn-to-cpu-kernels", "::mlir::ModuleOp"> {
-  let summary = "Lower attn.sdpa, attn.recycle and attn.block_select to the CPU kernel library";
+  let summary = "Lower attn.sdpa, attn.recycle, attn.block_select and attn.linear to the CPU kernel library";
   let description = [{
     Every `attn.sdpa` the kernel library implements (f32; any mask kind,
     causality, softcap, window, block map, dense heads, ZeroTuning) becomes
@@ -36,6 +36,10 @@ def ConvertAttnToCpuKernelsPass
     `attune_block_select_f32` (MoBA, SLA and SALE selection; SALE's
     low-precision estimate is computed block by block, never as an Lq x Lk
     tensor).
+    `attn.linear` on f32 without `exclude` (kernelized elu+1 / relu, MALA,
+    Lightning with decay; causal or not) becomes a call of
+    `attune_linear_f32`, the chunked O(L D E) form with a running
+    K^T [V, 1] state; the SLA hybrid's `exclude` term keeps the reference.
 
     The kernel runs the tiled form both backends share: one program per
     (batch, key/value head, query tile), a loop over key tiles that skips

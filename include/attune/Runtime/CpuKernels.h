@@ -163,6 +163,52 @@ void attune_gemm_f32(const attune_gemm_args *args);
 enum { ATTUNE_GEMM_ACCUMULATE = 1 };
 #define ATTUNE_GEMM_ABI_VERSION 1
 
+/*--- Linear attention -----------------------------------------------------*/
+
+/* Variants and feature maps of attn.linear. */
+enum { ATTUNE_LINEAR_KERNELIZED = 0, ATTUNE_LINEAR_MALA = 1,
+       ATTUNE_LINEAR_LIGHTNING = 2 };
+enum { ATTUNE_FEATURE_ELU1 = 0, ATTUNE_FEATURE_RELU = 1 };
+
+/* One attn.linear without `exclude`: q [B, Hq, Lq, D], k [B, Hkv, Lk, D],
+ * v [B, Hkv, Lk, E], o [B, Hq, Lq, E] addressed by element strides.
+ * Semantics are exactly those of attn.linear (AttnOps.td): kernelized
+ * num / den (a row with den = 0 is zero), MALA, Lightning (q . k scaled by
+ * `scale`, decay[h] per query head or none); `causal` aligns queries to the
+ * end of the keys (Lq <= Lk). Causal forms walk the keys in chunks of
+ * `chunk` with a running K^T [V, 1] state: O(L D E) work, nothing of size
+ * Lq x Lk. */
+typedef struct attune_linear_args {
+  const float *q, *k, *v;
+  float *o;
+  int64_t batch, heads_q, heads_kv, len_q, len_k, dim, dim_v;
+  int64_t q_stride[4], k_stride[4], v_stride[4], o_stride[4];
+  int32_t variant; /* ATTUNE_LINEAR_* */
+  int32_t feature; /* ATTUNE_FEATURE_* (kernelized, MALA) */
+  int32_t causal;  /* 0 or 1 */
+  int64_t chunk;
+  float scale;        /* MALA: s; Lightning: q . k scale */
+  const float *decay; /* Lightning: heads_q rates, or null */
+} attune_linear_args;
+
+void attune_linear_f32(const attune_linear_args *args);
+
+/* Generated code calls
+ *   _mlir_ciface_attune_linear_f32(Q, K, V, O, iparams, fparams)
+ * with rank-4 memrefs and the parameter arrays laid out below; fparams
+ * holds heads_q decay rates after the fixed entries when HAS_DECAY is set. */
+enum attune_linear_iparam {
+  ATTUNE_LINEAR_I_VERSION = 0, /* ATTUNE_LINEAR_ABI_VERSION */
+  ATTUNE_LINEAR_I_VARIANT,
+  ATTUNE_LINEAR_I_FEATURE,
+  ATTUNE_LINEAR_I_CAUSAL,
+  ATTUNE_LINEAR_I_CHUNK,
+  ATTUNE_LINEAR_I_HAS_DECAY,
+  ATTUNE_LINEAR_I_COUNT
+};
+enum attune_linear_fparam { ATTUNE_LINEAR_F_SCALE = 0, ATTUNE_LINEAR_F_COUNT };
+#define ATTUNE_LINEAR_ABI_VERSION 1
+
 /*--- Dynamic block selection ----------------------------------------------*/
 
 /* Methods of attn.block_select. */

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/Conversion/AttnToCpuKernels/KernelCalls.h"
 #include "passes/Conversion/Passes.h"
 
 #include "dialects/Attn/IR/AttnDecompose.h"
@@ -29,6 +30,7 @@ namespace mlir::attn {
 
 using namespace mlir;
 using namespace mlir::attn;
+using namespace mlir::attn::kernels;
 
 namespace {
 
@@ -123,15 +125,6 @@ func::FuncOp declareKernel(ModuleOp module, OpBuilder &b) {
   return f;
 }
 
-/// `v` as a read-only buffer of the same shape, cast to `target`.
-Value asBuffer(OpBuilder &b, Location loc, Value v, Type target) {
-  auto t = cast<RankedTensorType>(v.getType());
-  auto mt = MemRefType::get(t.getShape(), t.getElementType());
-  Value buf = bufferization::ToBufferOp::create(b, loc, mt, v,
-                                                /*read_only=*/true);
-  return memref::CastOp::create(b, loc, target, buf);
-}
-
 /// Left-pads a tensor's shape with unit dims to rank 4.
 Value toRank4(OpBuilder &b, Location loc, Value v) {
   auto t = cast<RankedTensorType>(v.getType());
@@ -158,25 +151,6 @@ Value toRank4(OpBuilder &b, Location loc, Value v) {
   }
   return tensor::ExpandShapeOp::create(
       b, loc, RankedTensorType::get(shape, t.getElementType()), v, groups);
-}
-
-/// A never-read placeholder buffer for an absent operand.
-Value placeholder(OpBuilder &b, Location loc, Type target) {
-  auto mt = cast<MemRefType>(target);
-  SmallVector<int64_t> ones(mt.getRank(), 1);
-  Value a = memref::AllocaOp::create(
-      b, loc, MemRefType::get(ones, mt.getElementType()));
-  return memref::CastOp::create(b, loc, target, a);
-}
-
-template <typename T>
-Value constantArray(OpBuilder &b, Location loc, ArrayRef<T> values,
-                    Type elementType, Type target) {
-  auto t = RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                 elementType);
-  Value c = arith::ConstantOp::create(
-      b, loc, cast<TypedAttr>(DenseElementsAttr::get(t, values)));
-  return asBuffer(b, loc, c, target);
 }
 
 /// One kernel call: operands (tensors; null when absent) and parameters.
@@ -448,7 +422,10 @@ struct ConvertAttnToCpuKernelsPass
     SmallVector<SdpaOp> ops;
     SmallVector<RecycleOp> recycles;
     SmallVector<BlockSelectOp> selects;
+    SmallVector<LinearOp> linears;
     module.walk([&](Operation *op) {
+      if (auto l = dyn_cast<LinearOp>(op); l && supportedByKernel(l))
+        linears.push_back(l);
       if (auto sdpa = dyn_cast<SdpaOp>(op); sdpa && supported(sdpa))
         ops.push_back(sdpa);
       if (auto r = dyn_cast<RecycleOp>(op); r && supported(r))
@@ -463,6 +440,9 @@ struct ConvertAttnToCpuKernelsPass
         if (failed(lowerBlockSelect(op, select)))
           return signalPassFailure();
     }
+    for (LinearOp op : linears)
+      if (failed(lowerLinearToKernel(op)))
+        return signalPassFailure();
     if (ops.empty() && recycles.empty())
       return;
     func::FuncOp kernel = declareKernel(module, b);

@@ -12,6 +12,7 @@
 
 #include "attune/Runtime/CpuKernels.h"
 #include "lib/Runtime/Cpu/Kernels/BlockSelectKernels.h"
+#include "lib/Runtime/Cpu/Kernels/Isa.h"
 #include "lib/Runtime/Cpu/Kernels/MemRef.h"
 #include "lib/Runtime/Cpu/Kernels/ThreadPool.h"
 
@@ -20,16 +21,6 @@
 #include <string_view>
 
 using namespace attune::cpu;
-
-static bool hasAvx512() {
-  static const bool yes = [] {
-    if (const char *env = std::getenv("ATTUNE_CPU_ISA"))
-      return std::string_view(env) != "generic";
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return yes;
-}
 
 [[noreturn]] static void fail(const char *what) {
   std::fprintf(stderr, "attune: attune_block_select_f32: %s\n", what);

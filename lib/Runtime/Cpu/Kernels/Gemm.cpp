@@ -11,6 +11,7 @@
 
 #include "attune/Runtime/CpuKernels.h"
 #include "lib/Runtime/Cpu/Kernels/GemmKernels.h"
+#include "lib/Runtime/Cpu/Kernels/Isa.h"
 #include "lib/Runtime/Cpu/Kernels/MemRef.h"
 #include "lib/Runtime/Cpu/Kernels/ThreadPool.h"
 
@@ -19,16 +20,6 @@
 #include <string_view>
 
 using namespace attune::cpu;
-
-static bool hasAvx512() {
-  static const bool yes = [] {
-    if (const char *env = std::getenv("ATTUNE_CPU_ISA"))
-      return std::string_view(env) != "generic";
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return yes;
-}
 
 [[noreturn]] static void fail(const char *what) {
   std::fprintf(stderr, "attune: attune_gemm_f32: %s\n", what);

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attune/Runtime/CpuKernels.h"
+#include "lib/Runtime/Cpu/Kernels/Isa.h"
 #include "lib/Runtime/Cpu/Kernels/MemRef.h"
 #include "lib/Runtime/Cpu/Kernels/SdpaKernels.h"
 #include "lib/Runtime/Cpu/Kernels/ThreadPool.h"
@@ -19,16 +20,6 @@
 #include <vector>
 
 using namespace attune::cpu;
-
-static bool hasAvx512() {
-  static const bool yes = [] {
-    if (const char *env = std::getenv("ATTUNE_CPU_ISA"))
-      return std::string_view(env) != "generic";
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return yes;
-}
 
 extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
   ProfileScope profile(ATTUNE_KERNEL_SDPA);

@@ -38,6 +38,7 @@ inline V add(V a, V b) { return {_mm512_add_ps(a.r, b.r)}; }
 inline V sub(V a, V b) { return {_mm512_sub_ps(a.r, b.r)}; }
 inline V mul(V a, V b) { return {_mm512_mul_ps(a.r, b.r)}; }
 inline V max(V a, V b) { return {_mm512_max_ps(a.r, b.r)}; }
+inline V min(V a, V b) { return {_mm512_min_ps(a.r, b.r)}; }
 inline float reduceMax(V a) { return _mm512_reduce_max_ps(a.r); }
 inline float reduceAdd(V a) { return _mm512_reduce_add_ps(a.r); }
 
@@ -46,20 +47,21 @@ inline float reduceAdd(V a) { return _mm512_reduce_add_ps(a.r); }
 inline V reduce16(const V a[16]) {
   __m512 s[8], t[4], u[2];
   for (int i = 0; i < 8; ++i) // 512 -> 256 bits per source, sources paired
-    s[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i].r, a[2 * i + 1].r, 0x44),
-                         _mm512_shuffle_f32x4(a[2 * i].r, a[2 * i + 1].r, 0xEE));
+    s[i] =
+        _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i].r, a[2 * i + 1].r, 0x44),
+                      _mm512_shuffle_f32x4(a[2 * i].r, a[2 * i + 1].r, 0xEE));
   for (int i = 0; i < 4; ++i) // 256 -> 128 bits: one source per 128-bit lane
     t[i] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], 0x88),
                          _mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], 0xDD));
   for (int i = 0; i < 2; ++i) // 4 -> 2 floats per source
     u[i] = _mm512_add_ps(_mm512_unpacklo_ps(t[2 * i], t[2 * i + 1]),
                          _mm512_unpackhi_ps(t[2 * i], t[2 * i + 1]));
-  __m512 r = _mm512_add_ps(
-      _mm512_shuffle_ps(u[0], u[1], _MM_SHUFFLE(1, 0, 1, 0)),
-      _mm512_shuffle_ps(u[0], u[1], _MM_SHUFFLE(3, 2, 3, 2)));
+  __m512 r =
+      _mm512_add_ps(_mm512_shuffle_ps(u[0], u[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                    _mm512_shuffle_ps(u[0], u[1], _MM_SHUFFLE(3, 2, 3, 2)));
   // r's lanes hold the sources in a fixed shuffled order; put them back.
-  const __m512i order = _mm512_setr_epi32(
-      0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512i order =
+      _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   return {_mm512_permutexvar_ps(order, r)};
 }
 
@@ -70,9 +72,8 @@ inline V exp(V x) {
   const __m512 ln2lo = _mm512_set1_ps(1.428606765330187e-06f);
   __m512 xc = _mm512_max_ps(x.r, _mm512_set1_ps(-104.0f));
   xc = _mm512_min_ps(xc, _mm512_set1_ps(88.7f));
-  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(xc, log2e),
-                                  _MM_FROUND_TO_NEAREST_INT |
-                                      _MM_FROUND_NO_EXC);
+  __m512 n = _mm512_roundscale_ps(
+      _mm512_mul_ps(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(n, ln2hi, xc);
   r = _mm512_fnmadd_ps(n, ln2lo, r);
   __m512 p = _mm512_set1_ps(1.0f / 5040);
@@ -99,8 +100,8 @@ inline V expShift(V x, V c) {
   // Results below 2^-126 (and -inf, NaN) become exact zeros: a denormal
   // probability would cost a microcode assist in every P V product.
   __mmask16 normal = _mm512_cmp_ps_mask(t, _mm512_set1_ps(-126.0f), _CMP_GE_OQ);
-  __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT |
-                                         _MM_FROUND_NO_EXC);
+  __m512 n =
+      _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 f = _mm512_sub_ps(t, n);
   __m512 p = _mm512_set1_ps(1.3266970636323094e-3f);
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.675459936261177e-3f));
@@ -116,13 +117,15 @@ inline V tanh(V x) {
   __m512 xc = _mm512_min_ps(_mm512_max_ps(x.r, _mm512_set1_ps(-9.0f)),
                             _mm512_set1_ps(9.0f));
   __m512 e = exp(V{_mm512_add_ps(xc, xc)}).r;
-  __m512 t = _mm512_sub_ps(
-      _mm512_set1_ps(1.0f),
-      _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
+  __m512 t =
+      _mm512_sub_ps(_mm512_set1_ps(1.0f),
+                    _mm512_div_ps(_mm512_set1_ps(2.0f),
+                                  _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
   // Small |x|: the subtraction loses relative precision; use x - x^3/3.
   __m512 x2 = _mm512_mul_ps(x.r, x.r);
-  __m512 small = _mm512_mul_ps(
-      x.r, _mm512_fnmadd_ps(x2, _mm512_set1_ps(1.0f / 3), _mm512_set1_ps(1.0f)));
+  __m512 small =
+      _mm512_mul_ps(x.r, _mm512_fnmadd_ps(x2, _mm512_set1_ps(1.0f / 3),
+                                          _mm512_set1_ps(1.0f)));
   __mmask16 isSmall = _mm512_cmp_ps_mask(x2, _mm512_set1_ps(1e-6f), _CMP_LT_OQ);
   return {_mm512_mask_blend_ps(isSmall, t, small)};
 }

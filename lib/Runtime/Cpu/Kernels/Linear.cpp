@@ -1,0 +1,90 @@
+//===- Linear.cpp - linear attention: entry points and ISA dispatch -------===//
+//
+// attune_linear_f32 runs the AVX-512 or the generic build of the chunked
+// linear attention kernel (LinearKernel.inc); _mlir_ciface_attune_linear_f32
+// is the form generated code calls (memref descriptors plus the parameter
+// arrays laid out in CpuKernels.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attune/Runtime/CpuKernels.h"
+#include "lib/Runtime/Cpu/Kernels/Isa.h"
+#include "lib/Runtime/Cpu/Kernels/LinearKernels.h"
+#include "lib/Runtime/Cpu/Kernels/MemRef.h"
+#include "lib/Runtime/Cpu/Kernels/ThreadPool.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+using namespace attune::cpu;
+
+extern "C" void attune_linear_f32(const attune_linear_args *args) {
+  ProfileScope profile(ATTUNE_KERNEL_LINEAR);
+  const attune_linear_args &a = *args;
+  if (a.batch <= 0 || a.heads_q <= 0 || a.len_q <= 0 || a.dim_v <= 0)
+    return;
+  if (a.heads_kv <= 0 || a.heads_q % a.heads_kv != 0 ||
+      (a.causal && a.len_q > a.len_k)) {
+    std::fprintf(
+        stderr,
+        "attune: attune_linear_f32: unsupported problem "
+        "(heads %lld/%lld, Lq %lld, Lk %lld)\n",
+        static_cast<long long>(a.heads_q), static_cast<long long>(a.heads_kv),
+        static_cast<long long>(a.len_q), static_cast<long long>(a.len_k));
+    std::abort();
+  }
+  if (hasAvx512())
+    avx512::linearAttention(a);
+  else
+    generic::linearAttention(a);
+}
+
+extern "C" void _mlir_ciface_attune_linear_f32(MemRef<float, 4> *q,
+                                               MemRef<float, 4> *k,
+                                               MemRef<float, 4> *v,
+                                               MemRef<float, 4> *o,
+                                               MemRef<int64_t, 1> *iparams,
+                                               MemRef<double, 1> *fparams) {
+  const int64_t *ip = iparams->data();
+  const double *fp = fparams->data();
+  if (ip[ATTUNE_LINEAR_I_VERSION] != ATTUNE_LINEAR_ABI_VERSION) {
+    std::fprintf(stderr,
+                 "attune: linear kernel ABI mismatch (generated code v%lld, "
+                 "library v%d)\n",
+                 static_cast<long long>(ip[ATTUNE_LINEAR_I_VERSION]),
+                 ATTUNE_LINEAR_ABI_VERSION);
+    std::abort();
+  }
+  attune_linear_args a = {};
+  a.q = q->data();
+  a.k = k->data();
+  a.v = v->data();
+  a.o = o->data();
+  a.batch = q->sizes[0];
+  a.heads_q = q->sizes[1];
+  a.len_q = q->sizes[2];
+  a.dim = q->sizes[3];
+  a.heads_kv = k->sizes[1];
+  a.len_k = k->sizes[2];
+  a.dim_v = v->sizes[3];
+  for (int d = 0; d < 4; ++d) {
+    a.q_stride[d] = q->strides[d];
+    a.k_stride[d] = k->strides[d];
+    a.v_stride[d] = v->strides[d];
+    a.o_stride[d] = o->strides[d];
+  }
+  a.variant = static_cast<int32_t>(ip[ATTUNE_LINEAR_I_VARIANT]);
+  a.feature = static_cast<int32_t>(ip[ATTUNE_LINEAR_I_FEATURE]);
+  a.causal = static_cast<int32_t>(ip[ATTUNE_LINEAR_I_CAUSAL]);
+  a.chunk = ip[ATTUNE_LINEAR_I_CHUNK];
+  a.scale = static_cast<float>(fp[ATTUNE_LINEAR_F_SCALE]);
+  std::vector<float> decay;
+  if (ip[ATTUNE_LINEAR_I_HAS_DECAY]) {
+    decay.resize(a.heads_q);
+    for (int64_t h = 0; h < a.heads_q; ++h)
+      decay[h] = static_cast<float>(fp[ATTUNE_LINEAR_F_COUNT + h]);
+    a.decay = decay.data();
+  }
+  attune_linear_f32(&a);
+}

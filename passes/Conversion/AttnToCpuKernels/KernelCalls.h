@@ -1,0 +1,58 @@
+//===- KernelCalls.h - building calls of the CPU kernel library -*- C++ -*-===//
+//
+// Shared by the attn-to-kernel conversions: operands become read-only
+// buffers cast to the kernel's dynamic memref types, parameters constant
+// arrays, absent operands never-read placeholders.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTUNE_PASSES_CONVERSION_ATTNTOCPUKERNELS_KERNELCALLS_H
+#define ATTUNE_PASSES_CONVERSION_ATTNTOCPUKERNELS_KERNELCALLS_H
+
+#include "dialects/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+namespace mlir::attn::kernels {
+
+/// `v` as a read-only buffer of the same shape, cast to `target`.
+inline Value asBuffer(OpBuilder &b, Location loc, Value v, Type target) {
+  auto t = cast<RankedTensorType>(v.getType());
+  auto mt = MemRefType::get(t.getShape(), t.getElementType());
+  Value buf = bufferization::ToBufferOp::create(b, loc, mt, v,
+                                                /*read_only=*/true);
+  return memref::CastOp::create(b, loc, target, buf);
+}
+
+/// A never-read placeholder buffer for an absent operand.
+inline Value placeholder(OpBuilder &b, Location loc, Type target) {
+  auto mt = cast<MemRefType>(target);
+  SmallVector<int64_t> ones(mt.getRank(), 1);
+  Value a = memref::AllocaOp::create(
+      b, loc, MemRefType::get(ones, mt.getElementType()));
+  return memref::CastOp::create(b, loc, target, a);
+}
+
+template <typename T>
+Value constantArray(OpBuilder &b, Location loc, ArrayRef<T> values,
+                    Type elementType, Type target) {
+  auto t =
+      RankedTensorType::get({static_cast<int64_t>(values.size())}, elementType);
+  Value c = arith::ConstantOp::create(
+      b, loc, cast<TypedAttr>(DenseElementsAttr::get(t, values)));
+  return asBuffer(b, loc, c, target);
+}
+
+/// Whether attune_linear_f32 implements `op` (f32, static 4-D, no
+/// `exclude`, causal only with Lq <= Lk).
+bool supportedByKernel(LinearOp op);
+/// Replaces `op` by a call of attune_linear_f32.
+LogicalResult lowerLinearToKernel(LinearOp op);
+
+} // namespace mlir::attn::kernels
+
+#endif

@@ -1,0 +1,120 @@
+//===- LinearToCpuKernels.cpp - attn.linear to attune_linear_f32 ----------===//
+//
+// An attn.linear the kernel implements (f32, static 4-D, no `exclude`)
+// becomes one call of the kernel library's chunked linear attention: the
+// reference decomposition keeps the O(L D^2) cost shape, but its causal
+// state prefix is a generic over chunk pairs (O(n^2 D^2) in the number of
+// chunks) that runs as scalar loops. The SLA hybrid's `exclude` form keeps
+// the reference lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/AttnToCpuKernels/KernelCalls.h"
+
+#include "attune/Runtime/CpuKernels.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+constexpr StringLiteral kLinearKernel = "attune_linear_f32";
+
+/// func.func private @attune_linear_f32(q, k, v, o, iparams, fparams)
+func::FuncOp declareLinearKernel(ModuleOp module, OpBuilder &b) {
+  if (auto f = module.lookupSymbol<func::FuncOp>(kLinearKernel))
+    return f;
+  MLIRContext *ctx = module.getContext();
+  auto dyn = ShapedType::kDynamic;
+  Type f4 = MemRefType::get({dyn, dyn, dyn, dyn}, Float32Type::get(ctx));
+  Type i1d = MemRefType::get({dyn}, IntegerType::get(ctx, 64));
+  Type f1d = MemRefType::get({dyn}, Float64Type::get(ctx));
+  auto type = FunctionType::get(ctx, {f4, f4, f4, f4, i1d, f1d}, {});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  auto f = func::FuncOp::create(b, module.getLoc(), kLinearKernel, type);
+  f.setPrivate();
+  f->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+  return f;
+}
+
+} // namespace
+
+bool mlir::attn::kernels::supportedByKernel(LinearOp op) {
+  if (op.getExclude())
+    return false;
+  for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()}) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (!t.getElementType().isF32() || !t.hasStaticShape() || t.getRank() != 4)
+      return false;
+  }
+  auto qt = cast<RankedTensorType>(op.getQuery().getType());
+  auto kt = cast<RankedTensorType>(op.getKey().getType());
+  // More queries than keys under causality is an error the reference
+  // decomposition reports.
+  return !op.getCausal() || qt.getDimSize(2) <= kt.getDimSize(2);
+}
+
+LogicalResult mlir::attn::kernels::lowerLinearToKernel(LinearOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  func::FuncOp kernel = declareLinearKernel(op->getParentOfType<ModuleOp>(), b);
+  auto qt = cast<RankedTensorType>(op.getQuery().getType());
+  const int64_t hq = qt.getDimSize(1);
+  SmallVector<int64_t> ip(ATTUNE_LINEAR_I_COUNT, 0);
+  SmallVector<double> fp(ATTUNE_LINEAR_F_COUNT, 0.0);
+  ip[ATTUNE_LINEAR_I_VERSION] = ATTUNE_LINEAR_ABI_VERSION;
+  ip[ATTUNE_LINEAR_I_CAUSAL] = op.getCausal() ? 1 : 0;
+  ip[ATTUNE_LINEAR_I_CHUNK] = static_cast<int64_t>(op.getChunk());
+  ip[ATTUNE_LINEAR_I_FEATURE] = op.getFeature() == FeatureMap::relu
+                                    ? ATTUNE_FEATURE_RELU
+                                    : ATTUNE_FEATURE_ELU1;
+  std::optional<double> scale;
+  if (op.getScale())
+    scale = op.getScale()->convertToDouble();
+  switch (op.getVariant()) {
+  case LinearVariant::kernelized:
+    ip[ATTUNE_LINEAR_I_VARIANT] = ATTUNE_LINEAR_KERNELIZED;
+    break;
+  case LinearVariant::mala:
+    ip[ATTUNE_LINEAR_I_VARIANT] = ATTUNE_LINEAR_MALA;
+    fp[ATTUNE_LINEAR_F_SCALE] =
+        scale ? *scale : 1.0 / std::sqrt(double(qt.getDimSize(3)));
+    break;
+  case LinearVariant::lightning:
+    ip[ATTUNE_LINEAR_I_VARIANT] = ATTUNE_LINEAR_LIGHTNING;
+    fp[ATTUNE_LINEAR_F_SCALE] = scale ? *scale : 1.0;
+    if (auto d = op.getDecay();
+        d && llvm::any_of(*d, [](double x) { return x != 0.0; })) {
+      ip[ATTUNE_LINEAR_I_HAS_DECAY] = 1;
+      for (int64_t h = 0; h < hq; ++h)
+        fp.push_back(d->size() == 1 ? (*d)[0] : (*d)[h]);
+    }
+    break;
+  }
+
+  FunctionType ft = kernel.getFunctionType();
+  Value q = asBuffer(b, loc, op.getQuery(), ft.getInput(0));
+  Value k = asBuffer(b, loc, op.getKey(), ft.getInput(1));
+  Value v = asBuffer(b, loc, op.getValue(), ft.getInput(2));
+  auto resultType = cast<RankedTensorType>(op.getType());
+  Value out = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get(resultType.getShape(), resultType.getElementType()));
+  Value outArg = memref::CastOp::create(b, loc, ft.getInput(3), out);
+  Value iparams =
+      constantArray<int64_t>(b, loc, ip, b.getI64Type(), ft.getInput(4));
+  Value fparams =
+      constantArray<double>(b, loc, fp, b.getF64Type(), ft.getInput(5));
+  func::CallOp::create(b, loc, kernel,
+                       ValueRange{q, k, v, outArg, iparams, fparams});
+  Value result = bufferization::ToTensorOp::create(
+      b, loc, resultType, out, /*restrict=*/true, /*writable=*/true);
+  op.replaceAllUsesWith(result);
+  op.erase();
+  return success();
+}
