@@ -73,6 +73,10 @@ void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
       tile.target = "cpu";
       pm.addPass(createAttnTilePass(tile));
       pm.addPass(createConvertAttnToCpuKernelsPass());
+      // What only a recycled step's full-step branch still reads (the
+      // Concat of a KV cache whose pieces the kernel reads in place) moves
+      // into that branch, so partial steps never build it.
+      pm.addPass(createControlFlowSinkPass());
     }
     pm.addPass(createConvertAttnToLinalgPass());
     pm.addPass(createConvertOnnxToLinalgPass());

@@ -1,11 +1,11 @@
 // RUN: attune-opt %s --split-input-file --convert-attn-to-cpu-kernels | FileCheck %s
 
-// CHECK: func.func private @attune_sdpa_f32(memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xi1>, memref<?x?x?x?xi1>, memref<?x?x?xi64>, memref<?xi64>, memref<?xi64>, memref<?xf64>) attributes {llvm.emit_c_interface}
+// CHECK: func.func private @attune_sdpa_f32(memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xi1>, memref<?x?x?x?xi1>, memref<?x?x?xi64>, memref<?xi64>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?xi64>, memref<?xf64>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @causal
 // CHECK-DAG: %[[Q:.*]] = bufferization.to_buffer %arg0 read_only
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() : memref<1x2x8x16xf32>
-// Parameters: version 1, causal bottom_right (2), no mask, ...
-// CHECK-DAG: arith.constant dense<[1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<18xi64>
+// Parameters: version 2, causal bottom_right (2), no mask, ...
+// CHECK-DAG: arith.constant dense<[2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<19xi64>
 // CHECK-DAG: arith.constant dense<[2.500000e-01, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]> : tensor<5xf64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
@@ -22,11 +22,35 @@ func.func @causal(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor
 // flags and the op's tiling travel in the i64 parameters.
 // CHECK-LABEL: func.func @window_mask
 // CHECK: tensor.expand_shape %arg3 {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 8, 8] : tensor<8x8xi1> into tensor<1x1x8x8xi1>
-// CHECK: arith.constant dense<[1, 0, 1, 0, 0, 0, 1, 2, 3, 0, 1, 0, 0, 1, 0, 16, 32, 0, 1, 0, 1, 1, 1, 1]> : tensor<24xi64>
+// CHECK: arith.constant dense<[2, 0, 1, 0, 0, 0, 1, 2, 3, 0, 1, 0, 0, 1, 0, 16, 32, 0, 0, 1, 0, 1, 1, 1, 1]> : tensor<25xi64>
 // CHECK: call @attune_sdpa_f32(
 func.func @window_mask(%q: tensor<1x3x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: tensor<1x3x8x16xf32>, %m: tensor<8x8xi1>) -> tensor<1x3x8x16xf32> {
   %o = attn.sdpa %q, %k, %v mask(%m : tensor<8x8xi1>) {window = #attn.window<sinks = 2, left = 3, right = 0>, dense_heads = array<i64: 1>, attn.tiling = array<i64: 16, 32>} : tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32> -> tensor<1x3x8x16xf32>
   return %o : tensor<1x3x8x16xf32>
+}
+
+// -----
+
+// A decode step whose K and V are Concat(past, new) along the key axis reads
+// the two pieces in place: past as K / V, new as the tail pieces, the split
+// (15) as the last fixed parameter; the Concats are left to die. With more
+// than 8 query rows per key/value head (the tiled kernel) the Concat stays.
+// CHECK-LABEL: func.func @concat_cache
+// CHECK-DAG: %[[PK:.*]] = bufferization.to_buffer %arg1 read_only : tensor<1x2x15x16xf32>
+// CHECK-DAG: %[[NK:.*]] = bufferization.to_buffer %arg2 read_only : tensor<1x2x1x16xf32>
+// CHECK-DAG: arith.constant dense<[2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15]> : tensor<19xi64>
+// CHECK: call @attune_sdpa_f32(
+// CHECK: %[[K2:.*]] = onnx.node "Concat" v13 (%arg1, %arg5)
+// CHECK: bufferization.to_buffer %[[K2]] read_only
+// CHECK: call @attune_sdpa_f32(
+func.func @concat_cache(%q: tensor<1x4x1x16xf32>, %pk: tensor<1x2x15x16xf32>, %nk: tensor<1x2x1x16xf32>, %pv: tensor<1x2x15x16xf32>, %nv: tensor<1x2x1x16xf32>, %nk9: tensor<1x2x9x16xf32>, %q9: tensor<1x4x9x16xf32>) -> (tensor<1x4x1x16xf32>, tensor<1x4x9x16xf32>) {
+  %k = onnx.node "Concat" v13 (%pk, %nk) {axis = 2 : i64} : (tensor<1x2x15x16xf32>, tensor<1x2x1x16xf32>) -> tensor<1x2x16x16xf32>
+  %v = onnx.node "Concat" v13 (%pv, %nv) {axis = -2 : i64} : (tensor<1x2x15x16xf32>, tensor<1x2x1x16xf32>) -> tensor<1x2x16x16xf32>
+  %o = attn.sdpa %q, %k, %v {causal = #attn.causal<bottom_right>} : tensor<1x4x1x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32> -> tensor<1x4x1x16xf32>
+  %k9 = onnx.node "Concat" v13 (%pk, %nk9) {axis = 2 : i64} : (tensor<1x2x15x16xf32>, tensor<1x2x9x16xf32>) -> tensor<1x2x24x16xf32>
+  %v9 = onnx.node "Concat" v13 (%pv, %nk9) {axis = 2 : i64} : (tensor<1x2x15x16xf32>, tensor<1x2x9x16xf32>) -> tensor<1x2x24x16xf32>
+  %o9 = attn.sdpa %q9, %k9, %v9 {causal = #attn.causal<bottom_right>} : tensor<1x4x9x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32> -> tensor<1x4x9x16xf32>
+  return %o, %o9 : tensor<1x4x1x16xf32>, tensor<1x4x9x16xf32>
 }
 
 // -----

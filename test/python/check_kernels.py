@@ -110,7 +110,7 @@ def reference(q, k, v, *, scale=None, causal="none", softcap=None,
 
 
 def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
-             seed=0, sinky=(), tol=TOL, **attrs):
+             seed=0, sinky=(), tol=TOL, split=None, **attrs):
     """Builds the attn.sdpa module, runs it, compares with reference()."""
     b, hq, hkv, lq, lk, d = shape
     dv = dv or d
@@ -127,6 +127,19 @@ def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
     args = [f'%q: {tq} {{onnx.name = "Q"}}', f'%k: {tk} {{onnx.name = "K"}}',
             f'%v: {tv} {{onnx.name = "V"}}']
     inputs = {"Q": q, "K": k, "V": v}
+    pre = ""
+    if split:  # K and V as Concat(past, new) along the key axis
+        args = [args[0]]
+        for n, x, dd in (("K", k, d), ("V", v, dv)):
+            tp, tn = tensor([b, hkv, split, dd]), tensor([b, hkv, lk - split, dd])
+            args += [f'%p{n}: {tp} {{onnx.name = "P{n}"}}',
+                     f'%n{n}: {tn} {{onnx.name = "N{n}"}}']
+            inputs.pop(n)
+            inputs["P" + n] = np.ascontiguousarray(x[:, :, :split])
+            inputs["N" + n] = np.ascontiguousarray(x[:, :, split:])
+            pre += (f'  %{n.lower()} = onnx.node "Concat" v13 (%p{n}, %n{n}) '
+                    f'{{axis = 2 : i64}} : ({tp}, {tn}) -> '
+                    f'{tk if n == "K" else tv}\n')
     operands = ""
     if mask is not None:
         et = "i1" if mask.dtype == bool else "f32"
@@ -169,7 +182,7 @@ def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
     if tiling:
         a.append(f"attn.tiling = array<i64: {tiling[0]}, {tiling[1]}>")
     text = (f"func.func @main({', '.join(args)}) -> ({to} {{onnx.name = \"Y\"}}) "
-            f"attributes {{llvm.emit_c_interface}} {{\n"
+            f"attributes {{llvm.emit_c_interface}} {{\n{pre}"
             f"  %o = attn.sdpa %q, %k, %v{operands} {{{', '.join(a)}}} : "
             f"{tq}, {tk}, {tv} -> {to}\n  return %o : {to}\n}}\n")
     model = H.write_model(tag, text)
@@ -286,6 +299,11 @@ def decode():
              window=(4, 100, 0, 1, False), dense_heads=(0,), softcap=3.0,
              zt=1.7, seed=25)
     bmap = rng.random((1, 4, 1, 10)) < 0.5
+    # The cache as Concat(past, new): the kernel reads the pieces in place.
+    run_case("decode-concat", (2, 4, 2, 2, 700, 64), split=699,
+             causal="bottom_right", seed=26)
+    run_case("decode-concat-mask", (1, 4, 4, 1, 300, 32), split=123,
+             mask=pad[:, :, :, :300], dv=16, seed=27)
     run_case("decode-blocks", (1, 4, 4, 1, 640, 32), block=(bmap, 1, 64),
              seed=26)
 

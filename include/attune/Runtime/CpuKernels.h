@@ -93,6 +93,13 @@ typedef struct attune_sdpa_args {
 
   /* Tile sizes (0: the library's choice). */
   int64_t tile_q, tile_k;
+
+  /* Keys and values in two pieces, as Concat(past, new) gives them: key
+   * positions [kv_split, len_k) are rows [0, len_k - kv_split) of k_tail /
+   * v_tail, so the concatenation is never copied. Null k_tail: one piece. */
+  const float *k_tail, *v_tail;
+  int64_t k_tail_stride[4], v_tail_stride[4];
+  int64_t kv_split;
 } attune_sdpa_args;
 
 void attune_sdpa_f32(const attune_sdpa_args *args);
@@ -121,6 +128,7 @@ enum attune_sdpa_iparam {
   ATTUNE_SDPA_I_TILE_Q,
   ATTUNE_SDPA_I_TILE_K,
   ATTUNE_SDPA_I_HAS_ACT,
+  ATTUNE_SDPA_I_KV_SPLIT, /* > 0: K_TAIL / V_TAIL hold positions from here */
   ATTUNE_SDPA_I_COUNT
 };
 enum attune_sdpa_fparam {
@@ -131,7 +139,7 @@ enum attune_sdpa_fparam {
   ATTUNE_SDPA_F_ACT_TAU,
   ATTUNE_SDPA_F_COUNT
 };
-#define ATTUNE_SDPA_ABI_VERSION 1
+#define ATTUNE_SDPA_ABI_VERSION 2
 
 /*--- Matrix products ------------------------------------------------------*/
 

@@ -116,7 +116,7 @@ func::FuncOp declareKernel(ModuleOp module, OpBuilder &b) {
   Type i1d = MemRefType::get({dyn}, IntegerType::get(ctx, 64));
   Type f1d = MemRefType::get({dyn}, Float64Type::get(ctx));
   auto type = FunctionType::get(
-      ctx, {f4, f4, f4, f4, f4, b4, b4, i3, i1d, i1d, f1d}, {});
+      ctx, {f4, f4, f4, f4, f4, b4, b4, i3, i1d, f4, f4, i1d, f1d}, {});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(module.getBody());
   auto f = func::FuncOp::create(b, module.getLoc(), kSdpaKernel, type);
@@ -156,6 +156,7 @@ Value toRank4(OpBuilder &b, Location loc, Value v) {
 /// One kernel call: operands (tensors; null when absent) and parameters.
 struct KernelCall {
   Value q, k, v, mask, blockMask, kvIndex, tailStart;
+  Value kTail, vTail; // second pieces of K and V (ATTUNE_SDPA_I_KV_SPLIT)
   SmallVector<int64_t> ip = SmallVector<int64_t>(ATTUNE_SDPA_I_COUNT, 0);
   SmallVector<double> fp = SmallVector<double>(ATTUNE_SDPA_F_COUNT, 0.0);
   RankedTensorType resultType;
@@ -221,20 +222,69 @@ Value emitCall(OpBuilder &b, Location loc, func::FuncOp kernel,
   Value q = asBuffer(b, loc, c.q, ft.getInput(0));
   Value k = asBuffer(b, loc, c.k, ft.getInput(1));
   Value v = asBuffer(b, loc, c.v, ft.getInput(2));
+  Value kTail = c.kTail ? asBuffer(b, loc, c.kTail, ft.getInput(9))
+                        : placeholder(b, loc, ft.getInput(9));
+  Value vTail = c.vTail ? asBuffer(b, loc, c.vTail, ft.getInput(10))
+                        : placeholder(b, loc, ft.getInput(10));
   auto outType =
       MemRefType::get(c.resultType.getShape(), c.resultType.getElementType());
   Value out = memref::AllocOp::create(b, loc, outType);
   Value outArg = memref::CastOp::create(b, loc, ft.getInput(3), out);
   Value iparams =
-      constantArray<int64_t>(b, loc, c.ip, b.getI64Type(), ft.getInput(9));
+      constantArray<int64_t>(b, loc, c.ip, b.getI64Type(), ft.getInput(11));
   Value fparams =
-      constantArray<double>(b, loc, c.fp, b.getF64Type(), ft.getInput(10));
+      constantArray<double>(b, loc, c.fp, b.getF64Type(), ft.getInput(12));
   func::CallOp::create(b, loc, kernel,
                        ValueRange{q, k, v, outArg, maskAdd, maskBool,
-                                  blockMask, kvIndex, tail, iparams, fparams});
+                                  blockMask, kvIndex, tail, kTail, vTail,
+                                  iparams, fparams});
   return bufferization::ToTensorOp::create(b, loc, c.resultType, out,
                                            /*restrict=*/true,
                                            /*writable=*/true);
+}
+
+/// K and V given as Concat(past, new) along the key axis (an exported
+/// decoder's KV cache) are passed as their two pieces, so that a decode step
+/// reads the cache in place instead of a fresh copy of it (the Concat stays
+/// only if something else uses it). Only where the kernel takes its decode
+/// path (key subsets, or at most 8 query rows per key/value head), which
+/// addresses keys row by row; ACT always runs the tiled kernel.
+void splitConcatenatedKV(KernelCall &c) {
+  if (c.ip[ATTUNE_SDPA_I_HAS_ACT])
+    return;
+  auto qt = cast<RankedTensorType>(c.q.getType());
+  auto kt = cast<RankedTensorType>(c.k.getType());
+  int64_t rows = qt.getDimSize(2) * (qt.getDimSize(1) / kt.getDimSize(1));
+  if (!c.kvIndex && rows > 8)
+    return;
+  auto pieces = [](Value x) -> onnx::NodeOp {
+    auto n = x.getDefiningOp<onnx::NodeOp>();
+    if (!n || n.getName() != "Concat" || n.getInputs().size() != 2)
+      return {};
+    int64_t axis = n.getIntAttr("axis", 0);
+    if (axis != 2 && axis != -2)
+      return {};
+    for (Value in : n.getInputs()) {
+      auto t = dyn_cast<RankedTensorType>(in.getType());
+      if (!t || t.getRank() != 4 || !t.hasStaticShape() ||
+          !t.getElementType().isF32() || t.getDimSize(2) == 0)
+        return {};
+    }
+    return n;
+  };
+  onnx::NodeOp kn = pieces(c.k), vn = pieces(c.v);
+  if (!kn || !vn)
+    return;
+  int64_t split =
+      cast<RankedTensorType>(kn.getInputs()[0].getType()).getDimSize(2);
+  if (cast<RankedTensorType>(vn.getInputs()[0].getType()).getDimSize(2) !=
+      split)
+    return;
+  c.k = kn.getInputs()[0];
+  c.kTail = kn.getInputs()[1];
+  c.v = vn.getInputs()[0];
+  c.vTail = vn.getInputs()[1];
+  c.ip[ATTUNE_SDPA_I_KV_SPLIT] = split;
 }
 
 void setTiling(KernelCall &c, Operation *op, int64_t tileQ, int64_t tileK) {
@@ -290,6 +340,7 @@ LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
         [&](int64_t h) { return op.isSparseHead(h); },
         [&](int64_t h) { return op.isScoreModHead(h); });
   setTiling(c, op, tileQ, tileK);
+  splitConcatenatedKV(c);
   Value result = emitCall(b, op.getLoc(), kernel, c);
   op.replaceAllUsesWith(result);
   op.erase();
@@ -403,6 +454,7 @@ LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel, int64_t tileQ,
           [&](int64_t h) { return !llvm::is_contained(*dense, h); },
           [](int64_t) { return false; });
     setTiling(c, op, tileQ, tileK);
+    splitConcatenatedKV(c);
     return emitCall(b, loc, kernel, c);
   };
   FailureOr<SmallVector<Value>> results = decomposeRecycle(b, op, attention);

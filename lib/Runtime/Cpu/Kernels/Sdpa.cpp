@@ -21,6 +21,29 @@
 
 using namespace attune::cpu;
 
+/// buf = [head rows; tail rows] as a dense [B, Hkv, Lk, dim] array.
+static void joinPieces(const float *head, const int64_t *hs, const float *tail,
+                       const int64_t *ts, const attune_sdpa_args &a,
+                       int64_t dim, std::vector<float> &buf, const float *&out,
+                       int64_t *outStride) {
+  buf.resize(a.batch * a.heads_kv * a.len_k * dim);
+  const int64_t st[4] = {a.heads_kv * a.len_k * dim, a.len_k * dim, dim, 1};
+  for (int64_t b = 0; b < a.batch; ++b)
+    for (int64_t g = 0; g < a.heads_kv; ++g)
+      for (int64_t j = 0; j < a.len_k; ++j) {
+        const bool first = j < a.kv_split;
+        const int64_t *s = first ? hs : ts;
+        const float *row = (first ? head : tail) + b * s[0] + g * s[1] +
+                           (first ? j : j - a.kv_split) * s[2];
+        float *dst = buf.data() + b * st[0] + g * st[1] + j * st[2];
+        for (int64_t d = 0; d < dim; ++d)
+          dst[d] = row[d * s[3]];
+      }
+  out = buf.data();
+  for (int d = 0; d < 4; ++d)
+    outStride[d] = st[d];
+}
+
 extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
   ProfileScope profile(ATTUNE_KERNEL_SDPA);
   const attune_sdpa_args &a = *args;
@@ -35,6 +58,20 @@ extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
     std::fprintf(stderr, "attune: ACT needs unit-stride values and no key "
                          "subset in attune_sdpa_f32\n");
     std::abort();
+  }
+  if (a.k_tail && !decode) {
+    // The tiled kernel walks contiguous key ranges: give it one piece.
+    // (Lowerings pass two pieces only where the decode kernel runs.)
+    attune_sdpa_args joined = a;
+    std::vector<float> k, v;
+    joinPieces(a.k, a.k_stride, a.k_tail, a.k_tail_stride, a, a.dim, k,
+               joined.k, joined.k_stride);
+    joinPieces(a.v, a.v_stride, a.v_tail, a.v_tail_stride, a, a.dim_v, v,
+               joined.v, joined.v_stride);
+    joined.k_tail = joined.v_tail = nullptr;
+    joined.kv_split = 0;
+    attune_sdpa_f32(&joined);
+    return;
   }
   int64_t tileQ = a.tile_q > 0 ? a.tile_q : 64;
   int64_t tileK = a.tile_k > 0 ? a.tile_k : 128;
@@ -68,6 +105,7 @@ extern "C" void _mlir_ciface_attune_sdpa_f32(
     MemRef<float, 4> *o, MemRef<float, 4> *maskAdd,
     MemRef<uint8_t, 4> *maskBool, MemRef<uint8_t, 4> *blockMask,
     MemRef<int64_t, 3> *kvIndex, MemRef<int64_t, 1> *tailStart,
+    MemRef<float, 4> *kTail, MemRef<float, 4> *vTail,
     MemRef<int64_t, 1> *iparams, MemRef<double, 1> *fparams) {
   const int64_t *ip = iparams->data();
   const double *fp = fparams->data();
@@ -96,6 +134,17 @@ extern "C" void _mlir_ciface_attune_sdpa_f32(
     a.k_stride[d] = k->strides[d];
     a.v_stride[d] = v->strides[d];
     a.o_stride[d] = o->strides[d];
+  }
+  // Two pieces: K and V are the first, len_k counts both.
+  if (ip[ATTUNE_SDPA_I_KV_SPLIT] > 0) {
+    a.kv_split = ip[ATTUNE_SDPA_I_KV_SPLIT];
+    a.len_k = a.kv_split + kTail->sizes[2];
+    a.k_tail = kTail->data();
+    a.v_tail = vTail->data();
+    for (int d = 0; d < 4; ++d) {
+      a.k_tail_stride[d] = kTail->strides[d];
+      a.v_tail_stride[d] = vTail->strides[d];
+    }
   }
   const int64_t target[4] = {a.batch, a.heads_q, a.len_q, a.len_k};
   a.mask_kind = static_cast<int32_t>(ip[ATTUNE_SDPA_I_MASK_KIND]);
