@@ -365,7 +365,10 @@ def AttnTilePass : Pass<"attn-tile", "::mlir::ModuleOp"> {
     stay in L2, 6 x 64 register blocks), `cuda` 128 x 64 (one thread block
     per query tile, K/V tiles in shared memory). An `attn.sdpa` with a block
     map gets tiles that match its blocks (when they are of a usable size),
-    so that each tile is kept or skipped whole.
+    so that each tile is kept or skipped whole. A sliding window of `w`
+    keys (no dense heads, no dilation) gets query tiles of `w / 8` rows
+    (16 up to the target's), because a query tile walks the union of its
+    rows' windows, `tile_q + w - 1` keys.
 
     ```mlir
     // attn-tile{target=cpu}

@@ -10,6 +10,8 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 
+#include <algorithm>
+
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNTILEPASS
 #include "passes/Transforms/Passes.h.inc"
@@ -56,6 +58,18 @@ struct AttnTilePass : attn::impl::AttnTilePassBase<AttnTilePass> {
         int64_t tk = bk % 16 == 0 && bk <= 4 * k ? bk : k;
         op->setAttr("attn.tiling",
                     DenseI64ArrayAttr::get(&getContext(), {tq, tk}));
+        return;
+      }
+      // A sliding window of w keys: a query tile walks the union of its
+      // rows' windows (tile_q + w - 1 keys for w kept per row), so short
+      // windows get short query tiles (w / 8, at least 16 rows).
+      if (sdpa && sdpa.getWindowAttr() && !sdpa.getDenseHeads() &&
+          tileQ == 0 && sdpa.getWindowAttr().getDilation() == 1) {
+        WindowAttr w = sdpa.getWindowAttr();
+        int64_t span = w.getLeft() + w.getRight() + 1;
+        int64_t tq = std::clamp<int64_t>(span / 8 / 16 * 16, 16, q);
+        op->setAttr("attn.tiling", DenseI64ArrayAttr::get(&getContext(),
+                                                          {tq, k}));
         return;
       }
       op->setAttr("attn.tiling", tiling);

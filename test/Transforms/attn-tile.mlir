@@ -27,3 +27,23 @@ func.func @blocks(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x128x16xf32>, %v: ten
   %o = attn.sdpa %q, %k, %v block_mask(%m : tensor<1x1x2x2xi1>) {block_size = array<i64: 32, 64>} : tensor<1x2x64x16xf32>, tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32> -> tensor<1x2x64x16xf32>
   return %o : tensor<1x2x64x16xf32>
 }
+
+// -----
+
+// A sliding window gets query tiles of a window's length / 8 (at least 16,
+// at most the target's): a query tile walks the union of its rows' windows.
+// Dense heads or a dilation keep the target's tile.
+// CPU-LABEL: func.func @window
+// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 16, 128>
+// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 32, 128>
+// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 64, 128>
+// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 64, 128>
+// OPT-LABEL: func.func @window
+// OPT-COUNT-4: attn.tiling = array<i64: 32, 256>
+func.func @window(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x64x16xf32>, %v: tensor<1x2x64x16xf32>) -> (tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>) {
+  %a = attn.sdpa %q, %k, %v {causal = #attn.causal<top_left>, window = #attn.window<sinks = 4, left = 127, right = 0>} : tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32> -> tensor<1x2x64x16xf32>
+  %b = attn.sdpa %q, %k, %v {window = #attn.window<sinks = 0, left = 128, right = 128>} : tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32> -> tensor<1x2x64x16xf32>
+  %c = attn.sdpa %q, %k, %v {window = #attn.window<sinks = 4, left = 127, right = 0>, dense_heads = array<i64: 1>} : tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32> -> tensor<1x2x64x16xf32>
+  %d = attn.sdpa %q, %k, %v {window = #attn.window<sinks = 0, left = 30, right = 0, dilation = 2>} : tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32> -> tensor<1x2x64x16xf32>
+  return %a, %b, %c, %d : tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>
+}
