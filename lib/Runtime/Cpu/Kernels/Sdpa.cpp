@@ -74,7 +74,8 @@ extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
     return;
   }
   int64_t tileQ = a.tile_q > 0 ? a.tile_q : 64;
-  int64_t tileK = a.tile_k > 0 ? a.tile_k : 128;
+  // Key tiles start on 16-key blocks of the packed K^T.
+  int64_t tileK = a.tile_k > 0 ? (a.tile_k + 15) / 16 * 16 : 128;
   if (hasAvx512()) {
     if (decode)
       avx512::sdpaDecode(P);
