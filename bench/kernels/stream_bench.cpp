@@ -63,7 +63,8 @@ int main(int argc, char **argv) {
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t)
       pool.emplace_back([&, t] {
-        size_t lo = n / threads * t, hi = t + 1 == threads ? n : lo + n / threads;
+        size_t lo = n / threads * t,
+               hi = t + 1 == threads ? n : lo + n / threads;
         out[t] = sum(x.data() + lo, hi - lo);
       });
     for (std::thread &th : pool)

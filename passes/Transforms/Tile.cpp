@@ -54,8 +54,12 @@ struct AttnTilePass : attn::impl::AttnTilePassBase<AttnTilePass> {
       if (sdpa && sdpa.getBlockMask() && tileQ == 0 && tileK == 0) {
         ArrayRef<int64_t> bs = *sdpa.getBlockSize();
         int64_t bq = bs[0], bk = bs[1];
-        int64_t tq = bq <= 2 * q ? bq : (bq % q == 0 ? q : bq);
-        int64_t tk = bk % 16 == 0 && bk <= 4 * k ? bk : k;
+        // Row-wise maps (MoBA's per-query gate, bq < 16) keep the target's
+        // query tile: the kernel masks their rows inside it. Key blocks
+        // longer than two target tiles are walked in target tiles, each
+        // inside one block.
+        int64_t tq = bq < 16 ? q : bq <= 2 * q ? bq : (bq % q == 0 ? q : bq);
+        int64_t tk = bk % 16 == 0 && bk <= 2 * k ? bk : k;
         op->setAttr("attn.tiling",
                     DenseI64ArrayAttr::get(&getContext(), {tq, tk}));
         return;
@@ -63,13 +67,13 @@ struct AttnTilePass : attn::impl::AttnTilePassBase<AttnTilePass> {
       // A sliding window of w keys: a query tile walks the union of its
       // rows' windows (tile_q + w - 1 keys for w kept per row), so short
       // windows get short query tiles (w / 8, at least 16 rows).
-      if (sdpa && sdpa.getWindowAttr() && !sdpa.getDenseHeads() &&
-          tileQ == 0 && sdpa.getWindowAttr().getDilation() == 1) {
+      if (sdpa && sdpa.getWindowAttr() && !sdpa.getDenseHeads() && tileQ == 0 &&
+          sdpa.getWindowAttr().getDilation() == 1) {
         WindowAttr w = sdpa.getWindowAttr();
         int64_t span = w.getLeft() + w.getRight() + 1;
         int64_t tq = std::clamp<int64_t>(span / 8 / 16 * 16, 16, q);
-        op->setAttr("attn.tiling", DenseI64ArrayAttr::get(&getContext(),
-                                                          {tq, k}));
+        op->setAttr("attn.tiling",
+                    DenseI64ArrayAttr::get(&getContext(), {tq, k}));
         return;
       }
       op->setAttr("attn.tiling", tiling);

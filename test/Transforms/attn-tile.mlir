@@ -47,3 +47,14 @@ func.func @window(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x64x16xf32>, %v: tens
   %d = attn.sdpa %q, %k, %v {window = #attn.window<sinks = 0, left = 30, right = 0, dilation = 2>} : tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32> -> tensor<1x2x64x16xf32>
   return %a, %b, %c, %d : tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>
 }
+
+// -----
+
+// A per-query map (block_q 1, MoBA's gate) keeps the target's query tile;
+// 512-key blocks are walked in the target's 128-key tiles.
+// CPU-LABEL: func.func @row_blocks
+// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 64, 128>
+func.func @row_blocks(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x1024x16xf32>, %v: tensor<1x2x1024x16xf32>, %m: tensor<1x2x64x2xi1>) -> tensor<1x2x64x16xf32> {
+  %o = attn.sdpa %q, %k, %v block_mask(%m : tensor<1x2x64x2xi1>) {block_size = array<i64: 1, 512>} : tensor<1x2x64x16xf32>, tensor<1x2x1024x16xf32>, tensor<1x2x1024x16xf32> -> tensor<1x2x64x16xf32>
+  return %o : tensor<1x2x64x16xf32>
+}

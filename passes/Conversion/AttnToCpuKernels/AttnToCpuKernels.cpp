@@ -392,22 +392,9 @@ LogicalResult lowerBlockSelect(BlockSelectOp op, func::FuncOp kernel) {
                     : 1.0 / std::sqrt(static_cast<double>(qt.getDimSize(3)));
   fp[ATTUNE_SELECT_F_TAU] = op.getTau().convertToDouble();
 
-  FunctionType ft = kernel.getFunctionType();
-  Value q = asBuffer(b, loc, op.getQuery(), ft.getInput(0));
-  Value k = asBuffer(b, loc, op.getKey(), ft.getInput(1));
-  auto resultType = cast<RankedTensorType>(op.getType());
-  Value out = memref::AllocOp::create(
-      b, loc,
-      MemRefType::get(resultType.getShape(), resultType.getElementType()));
-  Value outArg = memref::CastOp::create(b, loc, ft.getInput(2), out);
-  Value iparams =
-      constantArray<int64_t>(b, loc, ip, b.getI64Type(), ft.getInput(3));
-  Value fparams =
-      constantArray<double>(b, loc, fp, b.getF64Type(), ft.getInput(4));
-  func::CallOp::create(b, loc, kernel,
-                       ValueRange{q, k, outArg, iparams, fparams});
-  Value result = bufferization::ToTensorOp::create(
-      b, loc, resultType, out, /*restrict=*/true, /*writable=*/true);
+  Value result =
+      callWithResult(b, loc, kernel, {op.getQuery(), op.getKey()},
+                     cast<RankedTensorType>(op.getType()), ip, fp);
   op.replaceAllUsesWith(result);
   op.erase();
   return success();

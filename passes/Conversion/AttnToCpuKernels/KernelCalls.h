@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -45,6 +46,31 @@ Value constantArray(OpBuilder &b, Location loc, ArrayRef<T> values,
   Value c = arith::ConstantOp::create(
       b, loc, cast<TypedAttr>(DenseElementsAttr::get(t, values)));
   return asBuffer(b, loc, c, target);
+}
+
+/// Calls `kernel(inputs..., out, iparams, fparams)`: the inputs as
+/// read-only buffers, `out` a fresh buffer of `resultType`, returned as a
+/// tensor.
+inline Value callWithResult(OpBuilder &b, Location loc, func::FuncOp kernel,
+                            ValueRange inputs, RankedTensorType resultType,
+                            ArrayRef<int64_t> ip, ArrayRef<double> fp) {
+  FunctionType ft = kernel.getFunctionType();
+  SmallVector<Value> args;
+  for (auto [i, v] : llvm::enumerate(inputs))
+    args.push_back(asBuffer(b, loc, v, ft.getInput(i)));
+  unsigned n = inputs.size();
+  Value out = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get(resultType.getShape(), resultType.getElementType()));
+  args.push_back(memref::CastOp::create(b, loc, ft.getInput(n), out));
+  args.push_back(
+      constantArray<int64_t>(b, loc, ip, b.getI64Type(), ft.getInput(n + 1)));
+  args.push_back(
+      constantArray<double>(b, loc, fp, b.getF64Type(), ft.getInput(n + 2)));
+  func::CallOp::create(b, loc, kernel, args);
+  return bufferization::ToTensorOp::create(b, loc, resultType, out,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
 }
 
 /// Whether attune_linear_f32 implements `op` (f32, static 4-D, no

@@ -97,23 +97,9 @@ LogicalResult mlir::attn::kernels::lowerLinearToKernel(LinearOp op) {
     break;
   }
 
-  FunctionType ft = kernel.getFunctionType();
-  Value q = asBuffer(b, loc, op.getQuery(), ft.getInput(0));
-  Value k = asBuffer(b, loc, op.getKey(), ft.getInput(1));
-  Value v = asBuffer(b, loc, op.getValue(), ft.getInput(2));
-  auto resultType = cast<RankedTensorType>(op.getType());
-  Value out = memref::AllocOp::create(
-      b, loc,
-      MemRefType::get(resultType.getShape(), resultType.getElementType()));
-  Value outArg = memref::CastOp::create(b, loc, ft.getInput(3), out);
-  Value iparams =
-      constantArray<int64_t>(b, loc, ip, b.getI64Type(), ft.getInput(4));
-  Value fparams =
-      constantArray<double>(b, loc, fp, b.getF64Type(), ft.getInput(5));
-  func::CallOp::create(b, loc, kernel,
-                       ValueRange{q, k, v, outArg, iparams, fparams});
-  Value result = bufferization::ToTensorOp::create(
-      b, loc, resultType, out, /*restrict=*/true, /*writable=*/true);
+  Value result = callWithResult(b, loc, kernel,
+                                {op.getQuery(), op.getKey(), op.getValue()},
+                                cast<RankedTensorType>(op.getType()), ip, fp);
   op.replaceAllUsesWith(result);
   op.erase();
   return success();

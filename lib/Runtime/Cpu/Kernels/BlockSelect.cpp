@@ -27,8 +27,7 @@ using namespace attune::cpu;
   std::abort();
 }
 
-extern "C" void
-attune_block_select_f32(const attune_block_select_args *args) {
+extern "C" void attune_block_select_f32(const attune_block_select_args *args) {
   ProfileScope profile(ATTUNE_KERNEL_SELECT);
   const attune_block_select_args &a = *args;
   if (a.batch < 0 || a.heads_q < 0 || a.heads_kv <= 0 || a.len_q < 0 ||
@@ -63,14 +62,8 @@ extern "C" void _mlir_ciface_attune_block_select_f32(
     MemRef<int64_t, 1> *iparams, MemRef<double, 1> *fparams) {
   const int64_t *ip = iparams->data();
   const double *fp = fparams->data();
-  if (ip[ATTUNE_SELECT_I_VERSION] != ATTUNE_SELECT_ABI_VERSION) {
-    std::fprintf(stderr,
-                 "attune: block select ABI mismatch (generated code v%lld, "
-                 "library v%d)\n",
-                 static_cast<long long>(ip[ATTUNE_SELECT_I_VERSION]),
-                 ATTUNE_SELECT_ABI_VERSION);
-    std::abort();
-  }
+  checkAbiVersion("block select", ip[ATTUNE_SELECT_I_VERSION],
+                  ATTUNE_SELECT_ABI_VERSION);
   attune_block_select_args a = {};
   a.q = q->data();
   a.k = k->data();

@@ -48,32 +48,10 @@ extern "C" void _mlir_ciface_attune_linear_f32(MemRef<float, 4> *q,
                                                MemRef<double, 1> *fparams) {
   const int64_t *ip = iparams->data();
   const double *fp = fparams->data();
-  if (ip[ATTUNE_LINEAR_I_VERSION] != ATTUNE_LINEAR_ABI_VERSION) {
-    std::fprintf(stderr,
-                 "attune: linear kernel ABI mismatch (generated code v%lld, "
-                 "library v%d)\n",
-                 static_cast<long long>(ip[ATTUNE_LINEAR_I_VERSION]),
-                 ATTUNE_LINEAR_ABI_VERSION);
-    std::abort();
-  }
+  checkAbiVersion("linear", ip[ATTUNE_LINEAR_I_VERSION],
+                  ATTUNE_LINEAR_ABI_VERSION);
   attune_linear_args a = {};
-  a.q = q->data();
-  a.k = k->data();
-  a.v = v->data();
-  a.o = o->data();
-  a.batch = q->sizes[0];
-  a.heads_q = q->sizes[1];
-  a.len_q = q->sizes[2];
-  a.dim = q->sizes[3];
-  a.heads_kv = k->sizes[1];
-  a.len_k = k->sizes[2];
-  a.dim_v = v->sizes[3];
-  for (int d = 0; d < 4; ++d) {
-    a.q_stride[d] = q->strides[d];
-    a.k_stride[d] = k->strides[d];
-    a.v_stride[d] = v->strides[d];
-    a.o_stride[d] = o->strides[d];
-  }
+  readAttentionOperands(a, q, k, v, o);
   a.variant = static_cast<int32_t>(ip[ATTUNE_LINEAR_I_VARIANT]);
   a.feature = static_cast<int32_t>(ip[ATTUNE_LINEAR_I_FEATURE]);
   a.causal = static_cast<int32_t>(ip[ATTUNE_LINEAR_I_CAUSAL]);

@@ -110,32 +110,9 @@ extern "C" void _mlir_ciface_attune_sdpa_f32(
     MemRef<int64_t, 1> *iparams, MemRef<double, 1> *fparams) {
   const int64_t *ip = iparams->data();
   const double *fp = fparams->data();
-  if (ip[ATTUNE_SDPA_I_VERSION] != ATTUNE_SDPA_ABI_VERSION) {
-    std::fprintf(stderr,
-                 "attune: kernel ABI mismatch (generated code v%lld, library "
-                 "v%d)\n",
-                 static_cast<long long>(ip[ATTUNE_SDPA_I_VERSION]),
-                 ATTUNE_SDPA_ABI_VERSION);
-    std::abort();
-  }
+  checkAbiVersion("sdpa", ip[ATTUNE_SDPA_I_VERSION], ATTUNE_SDPA_ABI_VERSION);
   attune_sdpa_args a = {};
-  a.q = q->data();
-  a.k = k->data();
-  a.v = v->data();
-  a.o = o->data();
-  a.batch = q->sizes[0];
-  a.heads_q = q->sizes[1];
-  a.len_q = q->sizes[2];
-  a.dim = q->sizes[3];
-  a.heads_kv = k->sizes[1];
-  a.len_k = k->sizes[2];
-  a.dim_v = v->sizes[3];
-  for (int d = 0; d < 4; ++d) {
-    a.q_stride[d] = q->strides[d];
-    a.k_stride[d] = k->strides[d];
-    a.v_stride[d] = v->strides[d];
-    a.o_stride[d] = o->strides[d];
-  }
+  readAttentionOperands(a, q, k, v, o);
   // Two pieces: K and V are the first, len_k counts both.
   if (ip[ATTUNE_SDPA_I_KV_SPLIT] > 0) {
     a.kv_split = ip[ATTUNE_SDPA_I_KV_SPLIT];
