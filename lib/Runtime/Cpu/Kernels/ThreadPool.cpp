@@ -72,8 +72,8 @@ public:
     insideWorker = false;
     // The helpers usually finish within microseconds of the caller: spin
     // first, then sleep.
-    for (int spin = 0; spin < kSpinIterations &&
-                       pending.load(std::memory_order_acquire) != 0;
+    for (int spin = 0;
+         spin < kSpinIterations && pending.load(std::memory_order_acquire) != 0;
          ++spin)
       pause();
     std::unique_lock<std::mutex> g(m);
@@ -161,6 +161,25 @@ void parallelFor(int64_t n, const std::function<void(int64_t, int)> &fn) {
   Pool::get().run(n, fn);
 }
 
+int64_t minParallelFlops() {
+  static const int64_t value = [] {
+    if (const char *env = std::getenv("ATTUNE_MIN_PARALLEL_FLOPS"))
+      return static_cast<int64_t>(std::atoll(env));
+    return int64_t(1) << 21;
+  }();
+  return value;
+}
+
+void parallelFor(int64_t n, int64_t flops,
+                 const std::function<void(int64_t, int)> &fn) {
+  if (flops >= minParallelFlops()) {
+    parallelFor(n, fn);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    fn(i, 0);
+}
+
 ProfileScope::ProfileScope(int family)
     : family(family), t0(std::chrono::steady_clock::now()) {}
 
@@ -176,9 +195,7 @@ ProfileScope::~ProfileScope() {
 
 extern "C" {
 int attune_cpu_num_threads(void) { return attune::cpu::numThreads(); }
-void attune_cpu_set_num_threads(int n) {
-  attune::cpu::Pool::get().resize(n);
-}
+void attune_cpu_set_num_threads(int n) { attune::cpu::Pool::get().resize(n); }
 void attune_cpu_profile_reset(void) {
   for (int i = 0; i < ATTUNE_KERNEL_FAMILIES; ++i) {
     attune::cpu::profileNs[i] = 0;

@@ -22,6 +22,17 @@ int numThreads();
 /// Calls fn(item, worker) for item in [0, n), worker in [0, numThreads()).
 void parallelFor(int64_t n, const std::function<void(int64_t, int)> &fn);
 
+/// Work below which a kernel call runs on the calling thread alone: waking
+/// a helper that went to sleep costs tens of microseconds on these
+/// machines, about what 2 MFLOP take on one core. ATTUNE_MIN_PARALLEL_FLOPS
+/// overrides it (tests set 0 so that small problems exercise the threads).
+int64_t minParallelFlops();
+
+/// parallelFor for a call of about `flops` work: inline when it is below
+/// minParallelFlops().
+void parallelFor(int64_t n, int64_t flops,
+                 const std::function<void(int64_t, int)> &fn);
+
 /// Adds the lifetime of the object to a kernel family's profile counters.
 class ProfileScope {
 public:
