@@ -87,42 +87,22 @@ bool supported(BlockSelectOp op) {
 
 /// func.func private @attune_block_select_f32(q, k, out, iparams, fparams)
 func::FuncOp declareSelectKernel(ModuleOp module, OpBuilder &b) {
-  if (auto f = module.lookupSymbol<func::FuncOp>(kSelectKernel))
-    return f;
-  MLIRContext *ctx = module.getContext();
-  auto dyn = ShapedType::kDynamic;
-  Type f4 = MemRefType::get({dyn, dyn, dyn, dyn}, Float32Type::get(ctx));
-  Type b4 = MemRefType::get({dyn, dyn, dyn, dyn}, IntegerType::get(ctx, 1));
-  Type i1d = MemRefType::get({dyn}, IntegerType::get(ctx, 64));
-  Type f1d = MemRefType::get({dyn}, Float64Type::get(ctx));
-  auto type = FunctionType::get(ctx, {f4, f4, b4, i1d, f1d}, {});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(module.getBody());
-  auto f = func::FuncOp::create(b, module.getLoc(), kSelectKernel, type);
-  f.setPrivate();
-  f->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
-  return f;
+  Type f32 = b.getF32Type(), i1 = b.getI1Type();
+  return declareKernelFunc(module, b, kSelectKernel,
+                           {dynMemRef(4, f32), dynMemRef(4, f32),
+                            dynMemRef(4, i1), dynMemRef(1, b.getI64Type()),
+                            dynMemRef(1, b.getF64Type())});
 }
 
-/// func.func private @attune_sdpa_f32(...) attributes {llvm.emit_c_interface}
+/// func.func private @attune_sdpa_f32(q, k, v, out, mask_f32, mask_i1,
+/// block_mask, kv_index, tail_start, k_tail, v_tail, iparams, fparams)
 func::FuncOp declareKernel(ModuleOp module, OpBuilder &b) {
-  if (auto f = module.lookupSymbol<func::FuncOp>(kSdpaKernel))
-    return f;
-  MLIRContext *ctx = module.getContext();
-  auto dyn = ShapedType::kDynamic;
-  Type f4 = MemRefType::get({dyn, dyn, dyn, dyn}, Float32Type::get(ctx));
-  Type b4 = MemRefType::get({dyn, dyn, dyn, dyn}, IntegerType::get(ctx, 1));
-  Type i3 = MemRefType::get({dyn, dyn, dyn}, IntegerType::get(ctx, 64));
-  Type i1d = MemRefType::get({dyn}, IntegerType::get(ctx, 64));
-  Type f1d = MemRefType::get({dyn}, Float64Type::get(ctx));
-  auto type = FunctionType::get(
-      ctx, {f4, f4, f4, f4, f4, b4, b4, i3, i1d, f4, f4, i1d, f1d}, {});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(module.getBody());
-  auto f = func::FuncOp::create(b, module.getLoc(), kSdpaKernel, type);
-  f.setPrivate();
-  f->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
-  return f;
+  Type f4 = dynMemRef(4, b.getF32Type()), b4 = dynMemRef(4, b.getI1Type());
+  Type i1d = dynMemRef(1, b.getI64Type());
+  return declareKernelFunc(module, b, kSdpaKernel,
+                           {f4, f4, f4, f4, f4, b4, b4,
+                            dynMemRef(3, b.getI64Type()), i1d, f4, f4, i1d,
+                            dynMemRef(1, b.getF64Type())});
 }
 
 /// Left-pads a tensor's shape with unit dims to rank 4.
@@ -138,9 +118,10 @@ Value toRank4(OpBuilder &b, Location loc, Value v) {
     return tensor::ReshapeOp::create(
         b, loc, RankedTensorType::get(shape, t.getElementType()), v,
         arith::ConstantOp::create(
-            b, loc, DenseIntElementsAttr::get(
-                        RankedTensorType::get({4}, b.getI64Type()),
-                        ArrayRef<int64_t>{1, 1, 1, 1})));
+            b, loc,
+            DenseIntElementsAttr::get(
+                RankedTensorType::get({4}, b.getI64Type()),
+                ArrayRef<int64_t>{1, 1, 1, 1})));
   for (int64_t i = 0; i < r; ++i) {
     ReassociationIndices g;
     if (i == 0)
@@ -183,8 +164,7 @@ void setCommon(KernelCall &c, CausalKind causal, double scale,
 }
 
 /// Appends the per-head flags (sparse, ZeroTuning) after the fixed params.
-void setHeadFlags(KernelCall &c, int64_t hq,
-                  function_ref<bool(int64_t)> sparse,
+void setHeadFlags(KernelCall &c, int64_t hq, function_ref<bool(int64_t)> sparse,
                   function_ref<bool(int64_t)> zeroTuning) {
   c.ip[ATTUNE_SDPA_I_HAS_HEAD_FLAGS] = 1;
   for (int64_t h = 0; h < hq; ++h)
@@ -193,8 +173,7 @@ void setHeadFlags(KernelCall &c, int64_t hq,
     c.ip.push_back(zeroTuning(h));
 }
 
-Value emitCall(OpBuilder &b, Location loc, func::FuncOp kernel,
-               KernelCall &c) {
+Value emitCall(OpBuilder &b, Location loc, func::FuncOp kernel, KernelCall &c) {
   FunctionType ft = kernel.getFunctionType();
   Value maskAdd = placeholder(b, loc, ft.getInput(4));
   Value maskBool = placeholder(b, loc, ft.getInput(5));
@@ -208,10 +187,9 @@ Value emitCall(OpBuilder &b, Location loc, func::FuncOp kernel,
       maskBool = asBuffer(b, loc, m4, ft.getInput(5));
     }
   }
-  Value blockMask =
-      c.blockMask ? asBuffer(b, loc, toRank4(b, loc, c.blockMask),
-                             ft.getInput(6))
-                  : placeholder(b, loc, ft.getInput(6));
+  Value blockMask = c.blockMask ? asBuffer(b, loc, toRank4(b, loc, c.blockMask),
+                                           ft.getInput(6))
+                                : placeholder(b, loc, ft.getInput(6));
   Value kvIndex = placeholder(b, loc, ft.getInput(7));
   Value tail = placeholder(b, loc, ft.getInput(8));
   if (c.kvIndex) {
@@ -235,9 +213,9 @@ Value emitCall(OpBuilder &b, Location loc, func::FuncOp kernel,
   Value fparams =
       constantArray<double>(b, loc, c.fp, b.getF64Type(), ft.getInput(12));
   func::CallOp::create(b, loc, kernel,
-                       ValueRange{q, k, v, outArg, maskAdd, maskBool,
-                                  blockMask, kvIndex, tail, kTail, vTail,
-                                  iparams, fparams});
+                       ValueRange{q, k, v, outArg, maskAdd, maskBool, blockMask,
+                                  kvIndex, tail, kTail, vTail, iparams,
+                                  fparams});
   return bufferization::ToTensorOp::create(b, loc, c.resultType, out,
                                            /*restrict=*/true,
                                            /*writable=*/true);
@@ -365,8 +343,8 @@ LogicalResult lowerBlockSelect(BlockSelectOp op, func::FuncOp kernel) {
     // As the reference decomposition: max(1, ceil(ratio * nk)) blocks.
     ip[ATTUNE_SELECT_I_METHOD] = ATTUNE_SELECT_SLA;
     ip[ATTUNE_SELECT_I_TOPK] = std::max<int64_t>(
-        1, static_cast<int64_t>(std::ceil(
-               op.getTopkRatio()->convertToDouble() * nk - 1e-9)));
+        1, static_cast<int64_t>(
+               std::ceil(op.getTopkRatio()->convertToDouble() * nk - 1e-9)));
     break;
   case BlockSelectMethod::sale:
     ip[ATTUNE_SELECT_I_METHOD] = ATTUNE_SELECT_SALE;
@@ -392,9 +370,8 @@ LogicalResult lowerBlockSelect(BlockSelectOp op, func::FuncOp kernel) {
                     : 1.0 / std::sqrt(static_cast<double>(qt.getDimSize(3)));
   fp[ATTUNE_SELECT_F_TAU] = op.getTau().convertToDouble();
 
-  Value result =
-      callWithResult(b, loc, kernel, {op.getQuery(), op.getKey()},
-                     cast<RankedTensorType>(op.getType()), ip, fp);
+  Value result = callWithResult(b, loc, kernel, {op.getQuery(), op.getKey()},
+                                cast<RankedTensorType>(op.getType()), ip, fp);
   op.replaceAllUsesWith(result);
   op.erase();
   return success();
@@ -422,8 +399,7 @@ LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel, int64_t tileQ,
                   nb, l, nb.getIntegerAttr(a[1].getType(), 0));
               linalg::YieldOp::create(
                   nb, l,
-                  arith::SelectOp::create(nb, l, a[0], zero, a[1])
-                      .getResult());
+                  arith::SelectOp::create(nb, l, a[0], zero, a[1]).getResult());
             })
             .getResult(0);
     KernelCall c;
@@ -453,8 +429,7 @@ LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel, int64_t tileQ,
 }
 
 struct ConvertAttnToCpuKernelsPass
-    : attn::impl::ConvertAttnToCpuKernelsPassBase<
-          ConvertAttnToCpuKernelsPass> {
+    : attn::impl::ConvertAttnToCpuKernelsPassBase<ConvertAttnToCpuKernelsPass> {
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();

@@ -20,6 +20,28 @@
 
 namespace mlir::attn::kernels {
 
+/// A rank-`rank` memref of `element` with dynamic sizes: the operand types
+/// of the kernels' C interface.
+inline Type dynMemRef(unsigned rank, Type element) {
+  return MemRefType::get(SmallVector<int64_t>(rank, ShapedType::kDynamic),
+                         element);
+}
+
+/// func.func private @name(inputs) attributes {llvm.emit_c_interface},
+/// declared once per module.
+inline func::FuncOp declareKernelFunc(ModuleOp module, OpBuilder &b,
+                                      StringRef name, TypeRange inputs) {
+  if (auto f = module.lookupSymbol<func::FuncOp>(name))
+    return f;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  auto f = func::FuncOp::create(b, module.getLoc(), name,
+                                b.getFunctionType(inputs, {}));
+  f.setPrivate();
+  f->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  return f;
+}
+
 /// `v` as a read-only buffer of the same shape, cast to `target`.
 inline Value asBuffer(OpBuilder &b, Location loc, Value v, Type target) {
   auto t = cast<RankedTensorType>(v.getType());

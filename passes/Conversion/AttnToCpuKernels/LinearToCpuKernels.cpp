@@ -19,6 +19,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
+using namespace mlir::attn::kernels;
 
 namespace {
 
@@ -26,20 +27,10 @@ constexpr StringLiteral kLinearKernel = "attune_linear_f32";
 
 /// func.func private @attune_linear_f32(q, k, v, o, iparams, fparams)
 func::FuncOp declareLinearKernel(ModuleOp module, OpBuilder &b) {
-  if (auto f = module.lookupSymbol<func::FuncOp>(kLinearKernel))
-    return f;
-  MLIRContext *ctx = module.getContext();
-  auto dyn = ShapedType::kDynamic;
-  Type f4 = MemRefType::get({dyn, dyn, dyn, dyn}, Float32Type::get(ctx));
-  Type i1d = MemRefType::get({dyn}, IntegerType::get(ctx, 64));
-  Type f1d = MemRefType::get({dyn}, Float64Type::get(ctx));
-  auto type = FunctionType::get(ctx, {f4, f4, f4, f4, i1d, f1d}, {});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(module.getBody());
-  auto f = func::FuncOp::create(b, module.getLoc(), kLinearKernel, type);
-  f.setPrivate();
-  f->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
-  return f;
+  Type f4 = dynMemRef(4, b.getF32Type());
+  return declareKernelFunc(module, b, kLinearKernel,
+                           {f4, f4, f4, f4, dynMemRef(1, b.getI64Type()),
+                            dynMemRef(1, b.getF64Type())});
 }
 
 } // namespace
