@@ -77,12 +77,8 @@ bool supported(RecycleOp op) {
 }
 
 bool supported(BlockSelectOp op) {
-  for (Value v : {op.getQuery(), op.getKey()}) {
-    auto t = cast<RankedTensorType>(v.getType());
-    if (!t.getElementType().isF32() || !t.hasStaticShape() || t.getRank() != 4)
-      return false;
-  }
-  return op.getType().hasStaticShape();
+  return isStaticF32x4(op.getQuery()) && isStaticF32x4(op.getKey()) &&
+         op.getType().hasStaticShape();
 }
 
 /// func.func private @attune_block_select_f32(q, k, out, iparams, fparams)

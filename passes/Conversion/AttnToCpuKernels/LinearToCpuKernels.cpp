@@ -38,11 +38,9 @@ func::FuncOp declareLinearKernel(ModuleOp module, OpBuilder &b) {
 bool mlir::attn::kernels::supportedByKernel(LinearOp op) {
   if (op.getExclude())
     return false;
-  for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()}) {
-    auto t = cast<RankedTensorType>(v.getType());
-    if (!t.getElementType().isF32() || !t.hasStaticShape() || t.getRank() != 4)
+  for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()})
+    if (!isStaticF32x4(v))
       return false;
-  }
   auto qt = cast<RankedTensorType>(op.getQuery().getType());
   auto kt = cast<RankedTensorType>(op.getKey().getType());
   // More queries than keys under causality is an error the reference

@@ -1,5 +1,4 @@
-//===- MemRef.h - memref descriptors as generated code passes them -*- C++
-//-*-===//
+//===- MemRef.h - memref descriptors of generated code ---------*- C++ -*-===//
 //
 // `llvm.emit_c_interface` functions receive pointers to these structs
 // ({allocated, aligned, offset, sizes[R], strides[R]}); sizes and strides are

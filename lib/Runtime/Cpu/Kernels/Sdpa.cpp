@@ -21,23 +21,21 @@
 
 using namespace attune::cpu;
 
-/// buf = [head rows; tail rows] as a dense [B, Hkv, Lk, dim] array.
-static void joinPieces(const float *head, const int64_t *hs, const float *tail,
-                       const int64_t *ts, const attune_sdpa_args &a,
-                       int64_t dim, std::vector<float> &buf, const float *&out,
+/// K (`v` false) or V of two-piece arguments as one dense [B, Hkv, Lk, dim]
+/// array in `buf`.
+static void joinPieces(const attune_sdpa_args &a, bool v, int64_t dim,
+                       std::vector<float> &buf, const float *&out,
                        int64_t *outStride) {
   buf.resize(a.batch * a.heads_kv * a.len_k * dim);
   const int64_t st[4] = {a.heads_kv * a.len_k * dim, a.len_k * dim, dim, 1};
   for (int64_t b = 0; b < a.batch; ++b)
     for (int64_t g = 0; g < a.heads_kv; ++g)
       for (int64_t j = 0; j < a.len_k; ++j) {
-        const bool first = j < a.kv_split;
-        const int64_t *s = first ? hs : ts;
-        const float *row = (first ? head : tail) + b * s[0] + g * s[1] +
-                           (first ? j : j - a.kv_split) * s[2];
+        int64_t cs;
+        const float *row = kvRow(a, v, b, g, j, cs);
         float *dst = buf.data() + b * st[0] + g * st[1] + j * st[2];
         for (int64_t d = 0; d < dim; ++d)
-          dst[d] = row[d * s[3]];
+          dst[d] = row[d * cs];
       }
   out = buf.data();
   for (int d = 0; d < 4; ++d)
@@ -64,10 +62,8 @@ extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
     // (Lowerings pass two pieces only where the decode kernel runs.)
     attune_sdpa_args joined = a;
     std::vector<float> k, v;
-    joinPieces(a.k, a.k_stride, a.k_tail, a.k_tail_stride, a, a.dim, k,
-               joined.k, joined.k_stride);
-    joinPieces(a.v, a.v_stride, a.v_tail, a.v_tail_stride, a, a.dim_v, v,
-               joined.v, joined.v_stride);
+    joinPieces(a, false, a.dim, k, joined.k, joined.k_stride);
+    joinPieces(a, true, a.dim_v, v, joined.v, joined.v_stride);
     joined.k_tail = joined.v_tail = nullptr;
     joined.kv_split = 0;
     attune_sdpa_f32(&joined);

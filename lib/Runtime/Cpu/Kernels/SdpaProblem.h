@@ -1,4 +1,4 @@
-//===- SdpaProblem.h - attention semantics shared by the kernels -*- C++ -*-===//
+//===- SdpaProblem.h - attention semantics of the kernels -------*- C++ -*-===//
 //
 // What attn.sdpa means, per score entry and per tile, in the terms the
 // kernels need: which keys a query row keeps (as at most two key intervals
@@ -27,12 +27,25 @@ inline int64_t floorDiv(int64_t a, int64_t b) {
 
 enum class TileClass { Skip, Full, Partial };
 
+/// Row j of batch b, key/value head g of K (`v` false) or V, with the
+/// stride between its elements in `cs`: from the first piece, or past
+/// kv_split from the tail piece (K and V given as Concat(past, new)).
+inline const float *kvRow(const attune_sdpa_args &a, bool v, int64_t b,
+                          int64_t g, int64_t j, int64_t &cs) {
+  const bool first = !a.k_tail || j < a.kv_split;
+  const int64_t *st = v ? (first ? a.v_stride : a.v_tail_stride)
+                        : (first ? a.k_stride : a.k_tail_stride);
+  const float *base = v ? (first ? a.v : a.v_tail) : (first ? a.k : a.k_tail);
+  cs = st[3];
+  return base + b * st[0] + g * st[1] + (first ? j : j - a.kv_split) * st[2];
+}
+
 struct SdpaProblem {
   const attune_sdpa_args &a;
-  int64_t group;      // query heads per key/value head
-  int64_t shift;      // Lk - Lq
-  bool window;        // has_window
-  bool dilated;       // window with dilation > 1 (element-wise rule)
+  int64_t group; // query heads per key/value head
+  int64_t shift; // Lk - Lq
+  bool window;   // has_window
+  bool dilated;  // window with dilation > 1 (element-wise rule)
 
   explicit SdpaProblem(const attune_sdpa_args &args)
       : a(args), group(args.heads_q / args.heads_kv),
@@ -47,9 +60,8 @@ struct SdpaProblem {
   int64_t causalLimit(int64_t i) const {
     if (a.causal == ATTUNE_CAUSAL_NONE)
       return a.len_k - 1;
-    return std::min(a.len_k - 1, a.causal == ATTUNE_CAUSAL_TOP_LEFT
-                                     ? i
-                                     : i + shift);
+    return std::min(a.len_k - 1,
+                    a.causal == ATTUNE_CAUSAL_TOP_LEFT ? i : i + shift);
   }
   bool sparseHead(int64_t h) const {
     return !a.sparse_heads || a.sparse_heads[h];
