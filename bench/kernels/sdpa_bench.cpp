@@ -7,8 +7,12 @@
 // without the compiler in the loop.
 //
 //   attune-sdpa-bench [--threads N] [--reps R] [--causal] [--isa generic]
-//                     [--tile QxK] [--split S] [HqxHkvxLqxLkxD ...]
+//                     [--tile QxK] [--split S] [--window W [--sinks S]]
+//                     [HqxHkvxLqxLkxD ...]
 //
+// --window W keeps, for query i, keys i - W + 1 .. i plus the first S keys
+// (sliding window with sinks, as attn-sparsify{pattern=window} with
+// --causal; window_right is 0); GFLOP/s then counts the kept pairs only.
 // --split S passes keys and values as two pieces (positions < S and the
 // rest, as a fused Concat(past, new) does).
 //
@@ -39,6 +43,7 @@ struct Options {
   bool causal = false;
   int64_t tileQ = 0, tileK = 0;
   int64_t split = 0;
+  int64_t window = 0, sinks = 0;
 };
 
 bool parseShape(const char *s, Shape &out) {
@@ -87,6 +92,13 @@ bool runShape(const Shape &s, const Options &opt) {
   a.mask_kind = ATTUNE_MASK_NONE;
   a.scale = 1.0f / std::sqrt(static_cast<float>(s.d));
   a.causal = opt.causal ? ATTUNE_CAUSAL_TOP_LEFT : ATTUNE_CAUSAL_NONE;
+  if (opt.window > 0) {
+    a.has_window = 1;
+    a.window_left = opt.window - 1;
+    a.window_right = 0;
+    a.window_sinks = opt.sinks;
+    a.window_dilation = 1;
+  }
   a.tile_q = opt.tileQ;
   a.tile_k = opt.tileK;
   const std::vector<float> kref = k, vref = v;
@@ -118,9 +130,23 @@ bool runShape(const Shape &s, const Options &opt) {
     a.kv_split = opt.split;
   }
 
+  // Whether query i keeps key j (causal: top-left aligned).
+  auto keep = [&](int64_t i, int64_t j) {
+    if (opt.causal && j > i)
+      return false;
+    if (opt.window <= 0 || j < opt.sinks)
+      return true;
+    return j >= i - opt.window + 1 && j <= i;
+  };
   double pairs = 0;
-  for (int64_t i = 0; i < s.lq; ++i)
-    pairs += opt.causal ? std::min(i + 1, s.lk) : s.lk;
+  for (int64_t i = 0; i < s.lq; ++i) {
+    if (opt.window <= 0) {
+      pairs += opt.causal ? std::min(i + 1, s.lk) : s.lk;
+      continue;
+    }
+    for (int64_t j = 0; j < s.lk; ++j)
+      pairs += keep(i, j);
+  }
   const double flops = 4.0 * s.hq * pairs * s.d;
   int reps = opt.reps > 0
                  ? opt.reps
@@ -145,9 +171,13 @@ bool runShape(const Shape &s, const Options &opt) {
       const float *qr = q.data() + (h * s.lq + i) * s.d;
       const float *kb = kref.data() + (h / group) * s.lk * s.d;
       const float *vb = vref.data() + (h / group) * s.lk * s.d;
-      int64_t n = opt.causal ? std::min(i + 1, s.lk) : s.lk;
+      int64_t n = opt.causal ? std::min(i + 1, s.lk) : s.lk, kept = 0;
       double m = -INFINITY, l = 0;
       for (int64_t j = 0; j < n; ++j) {
+        sc[j] = -INFINITY;
+        if (!keep(i, j))
+          continue;
+        ++kept;
         double dot = 0;
         for (int64_t d = 0; d < s.d; ++d)
           dot += double(qr[d]) * kb[j * s.d + d];
@@ -156,6 +186,8 @@ bool runShape(const Shape &s, const Options &opt) {
       }
       std::fill(acc.begin(), acc.end(), 0.0);
       for (int64_t j = 0; j < n; ++j) {
+        if (sc[j] == -INFINITY)
+          continue;
         double p = std::exp(sc[j] - m);
         l += p;
         for (int64_t d = 0; d < s.d; ++d)
@@ -163,7 +195,7 @@ bool runShape(const Shape &s, const Options &opt) {
       }
       const float *orow = o.data() + (h * s.lq + i) * s.d;
       for (int64_t d = 0; d < s.d; ++d) {
-        double ref = n ? acc[d] / l : 0.0;
+        double ref = kept ? acc[d] / l : 0.0;
         maxRef = std::max(maxRef, std::fabs(ref));
         double err = std::fabs(ref - orow[d]);
         if (!(err <= maxErr)) // NaN stays NaN
@@ -194,6 +226,10 @@ int main(int argc, char **argv) {
       opt.reps = std::atoi(argv[++i]);
     else if (arg == "--split" && i + 1 < argc)
       opt.split = std::atoll(argv[++i]);
+    else if (arg == "--window" && i + 1 < argc)
+      opt.window = std::atoll(argv[++i]);
+    else if (arg == "--sinks" && i + 1 < argc)
+      opt.sinks = std::atoll(argv[++i]);
     else if (arg == "--causal")
       opt.causal = true;
     else if (arg == "--isa" && i + 1 < argc)
@@ -206,10 +242,12 @@ int main(int argc, char **argv) {
     } else {
       Shape s;
       if (!parseShape(argv[i], s)) {
-        std::fprintf(stderr,
-                     "usage: %s [--threads N] [--reps R] [--causal] [--isa "
-                     "generic] [--tile QxK] [--split S] [HqxHkvxLqxLkxD ...]\n",
-                     argv[0]);
+        std::fprintf(
+            stderr,
+            "usage: %s [--threads N] [--reps R] [--causal] [--isa "
+            "generic] [--tile QxK] [--split S] [--window W [--sinks S]] "
+            "[HqxHkvxLqxLkxD ...]\n",
+            argv[0]);
         return 2;
       }
       shapes.push_back(s);

@@ -242,6 +242,21 @@ def window():
              seed=14)
     run_case("window-dense-heads", shape, tiling=(16, 16), causal="bottom_right",
              window=(4, 20, 0, 1, False), dense_heads=(1, 2), seed=15)
+    # Sliding windows far enough from the sinks that the kernel scores them
+    # as two pieces of one row (sinks, then the window), with every
+    # element-wise rule that can join them; odd head dimensions.
+    rng = np.random.default_rng(40)
+    long_shape = (1, 2, 1, 300, 300, 40)
+    bias = rng.standard_normal((300, 300)).astype(np.float32)
+    run_case("window-band-pieces", long_shape, tiling=(16, 64),
+             causal="top_left", window=(5, 47, 0, 1, False), mask=bias,
+             softcap=4.0, zt=1.7, seed=41)
+    run_case("window-band-right", (1, 4, 2, 211, 260, 24), tiling=(16, 32),
+             causal="none", window=(17, 30, 21, 1, False), seed=42)
+    # Wider than one score row (1024 keys): the tiled path with its online
+    # softmax.
+    run_case("window-wide", (1, 1, 1, 1300, 1300, 16), tiling=(64, 128),
+             causal="top_left", window=(3, 1100, 0, 1, False), seed=43)
 
 
 @case

@@ -1,6 +1,7 @@
 //===- JitRunner.cpp - run a lowered module with the MLIR JIT -------------===//
 
 #include "lib/Runtime/Cpu/JitRunner.h"
+#include "lib/Runtime/Cpu/Kernels/HostAlloc.h"
 #include "lib/Runtime/Cpu/Kernels/Symbols.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -163,9 +164,7 @@ struct Descriptor {
 /// 64-byte aligned scratch buffer.
 struct Aligned {
   void *p = nullptr;
-  explicit Aligned(size_t bytes) {
-    p = std::aligned_alloc(64, ((bytes + 63) / 64) * 64 + 64);
-  }
+  explicit Aligned(size_t bytes) { p = attune::cpu::allocHostBuffer(bytes); }
   ~Aligned() { std::free(p); }
 };
 } // namespace
@@ -173,8 +172,8 @@ struct Aligned {
 llvm::Error JitModule::run(const std::vector<HostArray> &inputs,
                            std::vector<HostArray> &outputs) {
   if (inputs.size() != sig.inputs.size())
-    return err("expected " + llvm::Twine(sig.inputs.size()) +
-               " inputs, got " + llvm::Twine(inputs.size()));
+    return err("expected " + llvm::Twine(sig.inputs.size()) + " inputs, got " +
+               llvm::Twine(inputs.size()));
   std::vector<std::unique_ptr<Aligned>> buffers;
   std::vector<Descriptor> descs;
   descs.reserve(sig.inputs.size() + sig.outputs.size());
@@ -182,9 +181,8 @@ llvm::Error JitModule::run(const std::vector<HostArray> &inputs,
     const TensorSpec &s = sig.inputs[i];
     if (inputs[i].dtype != s.dtype || inputs[i].shape != s.shape)
       return err("input '" + s.name + "': expected " + dtypeName(s.dtype) +
-                 " " + HostArray{s.dtype, s.shape, {}}.shapeStr() +
-                 ", got " + dtypeName(inputs[i].dtype) + " " +
-                 inputs[i].shapeStr());
+                 " " + HostArray{s.dtype, s.shape, {}}.shapeStr() + ", got " +
+                 dtypeName(inputs[i].dtype) + " " + inputs[i].shapeStr());
     buffers.push_back(std::make_unique<Aligned>(inputs[i].data.size()));
     std::memcpy(buffers.back()->p, inputs[i].data.data(),
                 inputs[i].data.size());
@@ -207,23 +205,22 @@ llvm::Error JitModule::run(const std::vector<HostArray> &inputs,
   if (llvm::Error e = engine->invokePacked("_mlir_ciface_main", args))
     return e;
   for (size_t i = 0; i < outputs.size(); ++i)
-    std::memcpy(outputs[i].data.data(),
-                buffers[inputs.size() + i]->p, outputs[i].data.size());
+    std::memcpy(outputs[i].data.data(), buffers[inputs.size() + i]->p,
+                outputs[i].data.size());
   return llvm::Error::success();
 }
 
 llvm::Error mlir::attn::checkInputs(const Signature &sig,
                                     const std::vector<HostArray> &inputs) {
   if (inputs.size() != sig.inputs.size())
-    return err("expected " + llvm::Twine(sig.inputs.size()) +
-               " inputs, got " + llvm::Twine(inputs.size()));
+    return err("expected " + llvm::Twine(sig.inputs.size()) + " inputs, got " +
+               llvm::Twine(inputs.size()));
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorSpec &s = sig.inputs[i];
     if (inputs[i].dtype != s.dtype || inputs[i].shape != s.shape)
       return err("input '" + s.name + "': expected " + dtypeName(s.dtype) +
-                 " " + HostArray{s.dtype, s.shape, {}}.shapeStr() +
-                 ", got " + dtypeName(inputs[i].dtype) + " " +
-                 inputs[i].shapeStr());
+                 " " + HostArray{s.dtype, s.shape, {}}.shapeStr() + ", got " +
+                 dtypeName(inputs[i].dtype) + " " + inputs[i].shapeStr());
   }
   return llvm::Error::success();
 }
@@ -232,13 +229,13 @@ static size_t bytesOf(const TensorSpec &s) {
   return HostArray{s.dtype, s.shape, {}}.numElements() * dtypeSize(s.dtype);
 }
 
-/// 64-byte aligned, never empty (a zero-element tensor still gets a valid
-/// pointer), zero-filled so that outputs read before a run are defined.
+/// 64-byte aligned (huge pages when large), never empty (a zero-element
+/// tensor still gets a valid pointer), zero-filled so that outputs read
+/// before a run are defined.
 static void *alignedBuffer(size_t bytes) {
-  size_t rounded = ((bytes + 63) / 64) * 64 + 64;
-  void *p = std::aligned_alloc(64, rounded);
+  void *p = attune::cpu::allocHostBuffer(bytes);
   if (p)
-    std::memset(p, 0, rounded);
+    std::memset(p, 0, bytes);
   return p;
 }
 

@@ -18,6 +18,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lib/Runtime/Cpu/Kernels/HostAlloc.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -68,9 +70,7 @@ Cache &cache() {
 }
 
 void *newBlock(size_t n) {
-  // aligned_alloc wants a multiple of the alignment.
-  size_t total = (kHeader + n + 63) & ~size_t(63);
-  void *raw = std::aligned_alloc(64, total);
+  void *raw = attune::cpu::allocHostBuffer(kHeader + n);
   if (!raw)
     return nullptr;
   static_cast<Header *>(raw)->capacity = n;

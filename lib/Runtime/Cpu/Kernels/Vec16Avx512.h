@@ -65,6 +65,32 @@ inline V reduce16(const V a[16]) {
   return {_mm512_permutexvar_ps(order, r)};
 }
 
+/// Transposes the 16 x 16 matrix whose rows are a[0..16) in place: 32
+/// in-lane shuffles, then 32 128-bit-lane shuffles.
+inline void transpose16(V a[16]) {
+  __m512 t[16], r[16];
+  for (int i = 0; i < 8; ++i) { // pairs of rows interleaved
+    t[2 * i] = _mm512_unpacklo_ps(a[2 * i].r, a[2 * i + 1].r);
+    t[2 * i + 1] = _mm512_unpackhi_ps(a[2 * i].r, a[2 * i + 1].r);
+  }
+  for (int i = 0; i < 4; ++i) { // 4 x 4 blocks transposed in each lane
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int h = 0; h < 2; ++h) // 128-bit lanes of row quads 2h and 2h + 1
+    for (int i = 0; i < 4; ++i) {
+      t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0x88);
+      t[8 * h + 4 + i] =
+          _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0xDD);
+    }
+  for (int i = 0; i < 8; ++i) {
+    a[i].r = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+    a[8 + i].r = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
+  }
+}
+
 /// e^x to about 2 ulp for x in [-87, 88]; smaller x (and -inf) give 0.
 inline V exp(V x) {
   const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);

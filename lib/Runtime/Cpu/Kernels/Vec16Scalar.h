@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
 namespace attune::cpu::generic {
 
@@ -62,6 +63,11 @@ inline V reduce16(const V a[16]) {
     o.r[l] = s;
   }
   return o;
+}
+inline void transpose16(V a[16]) {
+  for (int i = 0; i < 16; ++i)
+    for (int j = i + 1; j < 16; ++j)
+      std::swap(a[i].r[j], a[j].r[i]);
 }
 inline float reduceMax(V a) {
   float m = a.r[0];
