@@ -275,6 +275,22 @@ def blocks():
         bmap = rng.random((2, 4, nq, nk)) < 0.4
         run_case(f"block-{bq}x{bk}", shape, tiling=tiling, block=(bmap, bq, bk),
                  causal="bottom_right", seed=17)
+    # Per-query gates (block_q 1 or 2, a quarter of the query tile or
+    # less): the rows selecting each key block are gathered; causal both
+    # ways and not, a mask, GQA, a dense head, more keys than queries and
+    # rows that select nothing.
+    for tag, bq, bk, causal, extra in (
+            ("gate-1x16-causal", 1, 16, "bottom_right", {}),
+            ("gate-1x24-top-left", 1, 24, "top_left", {}),
+            ("gate-2x40-none-mask", 2, 40, "none",
+             {"mask": rng.standard_normal((2, 4, 75, 100)).astype(np.float32)}),
+            ("gate-1x32-dense-head", 1, 32, "bottom_right",
+             {"dense_heads": (1,)})):
+        nq, nk = -(-75 // bq), -(-100 // bk)
+        bmap = rng.random((2, 4, nq, nk)) < 0.35
+        bmap[0, 0, 3] = False  # a row that selects nothing gives zeros
+        run_case(f"block-{tag}", shape, tiling=(16, 32), block=(bmap, bq, bk),
+                 causal=causal, seed=19, **extra)
     bmap = rng.random((1, 1, 3, 4)) < 0.5
     run_case("block-broadcast-dense-heads", shape, tiling=(32, 32),
              block=(bmap, 32, 32), dense_heads=(3,), seed=18)
