@@ -72,6 +72,12 @@ extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
   int64_t tileQ = a.tile_q > 0 ? a.tile_q : 64;
   // Key tiles start on 16-key blocks of the packed K^T.
   int64_t tileK = a.tile_k > 0 ? (a.tile_k + 15) / 16 * 16 : 128;
+  // A block map with narrower key blocks than the key tile (SLA 64, SALE
+  // 32): key tiles of one block, so that a tile is skipped or computed
+  // whole instead of computed and then partly masked.
+  if (a.tile_k <= 0 && a.block_mask && a.block_k % 16 == 0 &&
+      a.block_k >= 32 && a.block_k < tileK)
+    tileK = a.block_k;
   if (hasAvx512()) {
     if (decode)
       avx512::sdpaDecode(P);
