@@ -97,6 +97,9 @@ void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
                                 : "attn-lower-strided-copies");
     addText(pm, "func.func(convert-linalg-to-loops)");
     addText(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf");
+    // tanh, erf, exp, log, ... as polynomials, so that element-wise loops
+    // vectorize instead of calling libm per element.
+    addText(pm, "attn-approximate-math");
     addText(pm, "convert-math-to-llvm,convert-math-to-libm");
     // Heap buffers through the kernel library's allocator, which reuses
     // large blocks across runs (lib/Runtime/Cpu/Kernels/BufferCache.cpp).

@@ -205,4 +205,36 @@ def LowerStridedCopiesPass
                            "::mlir::func::FuncDialect"];
 }
 
+def ApproximateMathPass
+    : Pass<"attn-approximate-math", "::mlir::ModuleOp"> {
+  let summary = "Rewrite f32 math functions into vectorizable polynomial approximations";
+  let description = [{
+    `convert-math-to-libm` lowers `math.tanh`, `math.erf`, `math.exp`, ...
+    to calls of libm's scalar functions, which keep LLVM from vectorizing
+    the loop around them. This pass rewrites the selected ops (`ops`, a
+    comma-separated subset of tanh, erf, exp, expm1, log, log1p, log2) on
+    f32 scalars and vectors into MLIR's polynomial approximations: `arith`
+    operations and bit manipulation only, accurate to a few ulp. f16 and
+    bf16 operands are computed in f32. The CPU pipeline runs it on the
+    element-wise loops after bufferization.
+
+    ```mlir
+    // before
+    %t = math.tanh %x : f32
+    // after (abridged): clamp, a rational polynomial, a select for tiny |x|
+    %c = arith.maximumf %x, %cst_lo : f32
+    ...
+    %t = arith.select %small, %x, %q : f32
+    ```
+  }];
+  let options = [
+    Option<"ops", "ops", "std::string",
+           /*default=*/"\"tanh,erf,exp,expm1,log,log1p,log2\"",
+           "Math functions to approximate (comma separated)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // ATTUNE_CONVERSION_PASSES_TD
