@@ -339,7 +339,7 @@ def dense(ctx):
     quick = ctx.args.quick
     shapes = [("MHA", 12, 12), ("GQA", 16, 4)]
     lengths = [512] if quick else [512, 1024, 2048, 4096, 8192]
-    rows, fallbacks = [], set()
+    rows, fallbacks, peaks = [], set(), []
     for name, hq, hkv in shapes:
         for l in lengths:
             for causal in (False, True):
@@ -394,12 +394,22 @@ def dense(ctx):
                 else:
                     row["ort_dec_note"] = (f"skipped (~{need / 2**30:.0f} GB "
                                            f"> --mem-gb)")
+                # the machine's FMA peak, measured in turn with the rest
+                pk = {}
+                i_peak = rnd.add(pk, "peak", peak_side, ctx)
                 res, *ort_res = rnd.run()
+                measured = ort_res.pop(i_peak - 1)
+                if measured:
+                    row["peak_measured"] = 1e6 / measured["median_ms"]
+                    peaks.append(row["peak_measured"])
                 if res:
                     row["attune"] = res["median_ms"]
                     row["attune_json"] = res
                     row["gflops"] = flops / (res["median_ms"] * 1e6)
                     row["peak_pct"] = 100 * row["gflops"] / PEAK_GFLOPS
+                    if row.get("peak_measured"):
+                        row["peak_measured_pct"] = (100 * row["gflops"] /
+                                                    row["peak_measured"])
                 for key, r in zip(ort_keys, ort_res):
                     row[key] = r and r["median_ms"]
                 best = [row[c] for c in ("ort_fused", "ort_a23", "ort_dec")
@@ -412,10 +422,15 @@ def dense(ctx):
                 print(f"  dense {row['shape']} causal={causal}: attune "
                       f"{cell(row, 'attune')} ms, ORT best "
                       f"{ms(row.get('ort_best'))} ms", file=sys.stderr)
+    ctx.rows["peak_gflops_measured"] = median_of(peaks)
+    measured = (f"; % of measured peak against the fp32 FMA throughput "
+                f"attune-peak-bench measured in turn with each row (median "
+                f"{median_of(peaks):.0f} GFLOP/s)" if peaks else
+                "; attune-peak-bench not found: no measured peak")
     notes = ["GFLOP/s = 4 * Hq * (visible query/key pairs) * D / time; "
              f"% of peak against {PEAK_GFLOPS:.0f} GFLOP/s (both cores, "
-             "AVX-512 FMA). speedup = ORT best ms / attune ms (> 1: attune "
-             "is faster)."]
+             "AVX-512 FMA, ../shared/TOOLCHAIN.md)" + measured +
+             ". speedup = ORT best ms / attune ms (> 1: attune is faster)."]
     if fallbacks:
         notes.append(A23_NOTE + "; ".join(sorted(fallbacks)) + ").")
     cols = [
@@ -426,6 +441,8 @@ def dense(ctx):
          (" (A23)" if r.get("attune_model") else "")),
         ("GFLOP/s", lambda r: num(r.get("gflops"), "{:.1f}")),
         ("% peak", lambda r: num(r.get("peak_pct"), "{:.0f}%")),
+        ("% measured peak",
+         lambda r: num(r.get("peak_measured_pct"), "{:.0f}%")),
         ("ORT MHA/GQA ms", lambda r: cell(r, "ort_fused")),
         ("ORT Attention-23 ms", lambda r: cell(r, "ort_a23")),
         ("ORT decomposed ms", lambda r: cell(r, "ort_dec")),
@@ -696,6 +713,28 @@ def stream_bandwidth(ctx):
                        capture_output=True, text=True)
     m = re.search(r"([0-9.]+) GB/s", p.stdout)
     return float(m.group(1)) if p.returncode == 0 and m else None
+
+
+def peak_gflops(ctx):
+    """fp32 FMA throughput of this machine now (GFLOP/s, --threads threads),
+    from attune-peak-bench next to the attune binary; None without it."""
+    tool = os.path.join(os.path.dirname(os.path.abspath(ctx.args.attune)),
+                        "attune-peak-bench")
+    if not os.path.exists(tool):
+        return None
+    p = subprocess.run([tool, "--threads", str(ctx.args.threads), "--ms",
+                        "100", "--reps", "3"], capture_output=True, text=True)
+    m = re.search(r"([0-9.]+) GFLOP/s", p.stdout)
+    return float(m.group(1)) if p.returncode == 0 and m else None
+
+
+def peak_side(ctx, runs=None):
+    """attune-peak-bench as a side of Rounds: the FMA peak it measures, as
+    the time of 1 TFLOP (the median of the rounds' times gives it back)."""
+    g = peak_gflops(ctx)
+    if not g:
+        raise BenchError("attune-peak-bench not found or failed")
+    return {"median_ms": 1e6 / g, "min_ms": 1e6 / g, "runs_ms": [1e6 / g]}
 
 
 def stream_side(ctx, runs=None):
