@@ -1083,6 +1083,7 @@ def main():
     finally:
         shutil.rmtree(runner.work, ignore_errors=True)
     results["stream_gbs"] = ctx.rows.get("stream_gbs")
+    results["peak_gflops_measured"] = ctx.rows.get("peak_gflops_measured")
     results["wall_s"] = time.time() - t0
     out = args.out or os.path.join(HERE, "results", f"{stamp}.json")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
