@@ -705,8 +705,7 @@ def linear(ctx):
 def stream_bandwidth(ctx):
     """Read bandwidth of this machine now (GB/s, --threads threads), from
     attune-stream-bench next to the attune binary; None without it."""
-    tool = os.path.join(os.path.dirname(os.path.abspath(ctx.args.attune)),
-                        "attune-stream-bench")
+    tool = probe_path(ctx, "attune-stream-bench")
     if not os.path.exists(tool):
         return None
     p = subprocess.run([tool, "--threads", str(ctx.args.threads)],
@@ -715,11 +714,19 @@ def stream_bandwidth(ctx):
     return float(m.group(1)) if p.returncode == 0 and m else None
 
 
+def probe_path(ctx, name):
+    """A machine probe built next to the attune binary (found on PATH when
+    --attune is a bare name)."""
+    attune = ctx.args.attune
+    if os.sep not in attune:
+        attune = shutil.which(attune) or attune
+    return os.path.join(os.path.dirname(os.path.abspath(attune)), name)
+
+
 def peak_gflops(ctx):
     """fp32 FMA throughput of this machine now (GFLOP/s, --threads threads),
     from attune-peak-bench next to the attune binary; None without it."""
-    tool = os.path.join(os.path.dirname(os.path.abspath(ctx.args.attune)),
-                        "attune-peak-bench")
+    tool = probe_path(ctx, "attune-peak-bench")
     if not os.path.exists(tool):
         return None
     p = subprocess.run([tool, "--threads", str(ctx.args.threads), "--ms",

@@ -324,6 +324,10 @@ def act():
     # Several key tiles, sinks in two of them, odd head dimension, GQA.
     run_case("act-tiles", (1, 4, 2, 150, 150, 40), tiling=(16, 32),
              causal="top_left", act=(0.3, 0.02), seed=30, sinky=(2, 70))
+    # Key tiles of 128 and more (column sums 128 at a time, then a partial
+    # chunk) with a causal cut inside a tile.
+    run_case("act-wide-tiles", (1, 2, 2, 70, 333, 32), tiling=(32, 160),
+             causal="bottom_right", act=(0.3, 0.005), seed=31, sinky=(4, 200))
 
 
 @case
