@@ -333,6 +333,50 @@ def attune_attention_model(ctx, b, hq, hkv, l, causal):
                  f"mask={got[2]}")
 
 
+# -- machine probes (bench/kernels) ------------------------------------------
+
+# kind: (tool, extra arguments, unit printed, the quantity as a time: ms per
+# 1 GB read (stream) or per 1 TFLOP (peak), so that the median of a side's
+# rounds gives the median figure back)
+PROBES = {
+    "stream": ("attune-stream-bench", [], "GB/s", 1e3),
+    "peak": ("attune-peak-bench", ["--ms", "100", "--reps", "3"], "GFLOP/s",
+             1e6),
+}
+
+
+def probe_path(ctx, name):
+    """A machine probe built next to the attune binary (found on PATH when
+    --attune is a bare name)."""
+    attune = ctx.args.attune
+    if os.sep not in attune:
+        attune = shutil.which(attune) or attune
+    return os.path.join(os.path.dirname(os.path.abspath(attune)), name)
+
+
+def probe(ctx, kind):
+    """This machine now, with --threads threads: read bandwidth (GB/s,
+    attune-stream-bench) or fp32 FMA throughput (GFLOP/s,
+    attune-peak-bench); None without the tool."""
+    name, extra, unit, _ = PROBES[kind]
+    tool = probe_path(ctx, name)
+    if not os.path.exists(tool):
+        return None
+    p = subprocess.run([tool, "--threads", str(ctx.args.threads)] + extra,
+                       capture_output=True, text=True)
+    m = re.search(r"([0-9.]+) " + re.escape(unit), p.stdout)
+    return float(m.group(1)) if p.returncode == 0 and m else None
+
+
+def probe_side(ctx, kind, runs=None):
+    """A probe as a side of Rounds, its figure given as a time (PROBES)."""
+    x = probe(ctx, kind)
+    if not x:
+        raise BenchError(f"{PROBES[kind][0]} not found or failed")
+    t = PROBES[kind][3] / x
+    return {"median_ms": t, "min_ms": t, "runs_ms": [t]}
+
+
 # -- 1. dense ----------------------------------------------------------------
 
 def dense(ctx):
@@ -396,11 +440,12 @@ def dense(ctx):
                                            f"> --mem-gb)")
                 # the machine's FMA peak, measured in turn with the rest
                 pk = {}
-                i_peak = rnd.add(pk, "peak", peak_side, ctx)
+                i_peak = rnd.add(pk, "peak", probe_side, ctx, "peak")
                 res, *ort_res = rnd.run()
                 measured = ort_res.pop(i_peak - 1)
                 if measured:
-                    row["peak_measured"] = 1e6 / measured["median_ms"]
+                    row["peak_measured"] = (PROBES["peak"][3] /
+                                           measured["median_ms"])
                     peaks.append(row["peak_measured"])
                 if res:
                     row["attune"] = res["median_ms"]
@@ -702,59 +747,6 @@ def linear(ctx):
 
 # -- 4. decode ---------------------------------------------------------------
 
-def stream_bandwidth(ctx):
-    """Read bandwidth of this machine now (GB/s, --threads threads), from
-    attune-stream-bench next to the attune binary; None without it."""
-    tool = probe_path(ctx, "attune-stream-bench")
-    if not os.path.exists(tool):
-        return None
-    p = subprocess.run([tool, "--threads", str(ctx.args.threads)],
-                       capture_output=True, text=True)
-    m = re.search(r"([0-9.]+) GB/s", p.stdout)
-    return float(m.group(1)) if p.returncode == 0 and m else None
-
-
-def probe_path(ctx, name):
-    """A machine probe built next to the attune binary (found on PATH when
-    --attune is a bare name)."""
-    attune = ctx.args.attune
-    if os.sep not in attune:
-        attune = shutil.which(attune) or attune
-    return os.path.join(os.path.dirname(os.path.abspath(attune)), name)
-
-
-def peak_gflops(ctx):
-    """fp32 FMA throughput of this machine now (GFLOP/s, --threads threads),
-    from attune-peak-bench next to the attune binary; None without it."""
-    tool = probe_path(ctx, "attune-peak-bench")
-    if not os.path.exists(tool):
-        return None
-    p = subprocess.run([tool, "--threads", str(ctx.args.threads), "--ms",
-                        "100", "--reps", "3"], capture_output=True, text=True)
-    m = re.search(r"([0-9.]+) GFLOP/s", p.stdout)
-    return float(m.group(1)) if p.returncode == 0 and m else None
-
-
-def peak_side(ctx, runs=None):
-    """attune-peak-bench as a side of Rounds: the FMA peak it measures, as
-    the time of 1 TFLOP (the median of the rounds' times gives it back)."""
-    g = peak_gflops(ctx)
-    if not g:
-        raise BenchError("attune-peak-bench not found or failed")
-    return {"median_ms": 1e6 / g, "min_ms": 1e6 / g, "runs_ms": [1e6 / g]}
-
-
-def stream_side(ctx, runs=None):
-    """attune-stream-bench as a side of Rounds: the bandwidth it measures,
-    as the time to read 1 GB (so that the median of the rounds' times gives
-    the bandwidth back)."""
-    gbs = stream_bandwidth(ctx)
-    if not gbs:
-        raise BenchError("attune-stream-bench not found or failed")
-    return {"median_ms": 1e3 / gbs, "min_ms": 1e3 / gbs,
-            "runs_ms": [1e3 / gbs]}
-
-
 def l3_bytes():
     """Size of the last-level cache (sysconf), or None."""
     try:
@@ -817,9 +809,10 @@ def decode(ctx):
                         rewrite=row_rec["rewrite"])
         # the machine's read bandwidth, measured in turn with the steps
         bw = {}
-        s_bw = rnd.add(bw, "stream", stream_side, ctx)
+        s_bw = rnd.add(bw, "stream", probe_side, ctx, "stream")
         res = rnd.run()
-        measured = res[s_bw] and 1e3 / res[s_bw]["median_ms"]
+        measured = res[s_bw] and (PROBES["stream"][3] /
+                                  res[s_bw]["median_ms"])
         if measured:
             bandwidths.append(measured)
         peak = measured or PEAK_GBS

@@ -14,15 +14,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include <algorithm>
-#include <chrono>
+#include "Probe.h"
+
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <immintrin.h>
-#include <string>
-#include <thread>
-#include <vector>
 
 namespace {
 
@@ -69,20 +64,8 @@ __attribute__((target("avx2,fma"))) float fma256(int64_t iters) {
 
 int main(int argc, char **argv) {
   int threads = 2, reps = 5, ms = 200;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--threads" && i + 1 < argc)
-      threads = std::max(1, std::atoi(argv[++i]));
-    else if (arg == "--ms" && i + 1 < argc)
-      ms = std::max(1, std::atoi(argv[++i]));
-    else if (arg == "--reps" && i + 1 < argc)
-      reps = std::max(1, std::atoi(argv[++i]));
-    else {
-      std::fprintf(stderr, "usage: %s [--threads T] [--ms M] [--reps R]\n",
-                   argv[0]);
-      return 2;
-    }
-  }
+  if (!probe::parseArgs(argc, argv, threads, reps, "ms", ms))
+    return 2;
   __builtin_cpu_init();
   const bool avx512 = __builtin_cpu_supports("avx512f");
   if (!avx512 && !__builtin_cpu_supports("fma")) {
@@ -108,19 +91,9 @@ int main(int argc, char **argv) {
     iters *= 4;
   }
   iters = std::max<int64_t>(iters, 1);
-  double best = 1e30;
   std::vector<float> out(threads);
-  for (int r = 0; r < reps; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] { out[t] = run(iters); });
-    for (std::thread &th : pool)
-      th.join();
-    best = std::min(best, std::chrono::duration<double>(
-                              std::chrono::steady_clock::now() - t0)
-                              .count());
-  }
+  const double best = probe::bestOfPasses(
+      threads, reps, [&](int t) { out[t] = run(iters); });
   float check = 0;
   for (float s : out)
     check += s;

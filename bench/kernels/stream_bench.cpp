@@ -10,13 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <string>
-#include <thread>
-#include <vector>
+#include "Probe.h"
+
+#include <cstddef>
 
 namespace {
 
@@ -38,45 +34,20 @@ float sum(const float *x, size_t n) {
 } // namespace
 
 int main(int argc, char **argv) {
-  int threads = 2, reps = 5;
-  size_t mib = 512;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--threads" && i + 1 < argc)
-      threads = std::max(1, std::atoi(argv[++i]));
-    else if (arg == "--mib" && i + 1 < argc)
-      mib = std::max(1, std::atoi(argv[++i]));
-    else if (arg == "--reps" && i + 1 < argc)
-      reps = std::max(1, std::atoi(argv[++i]));
-    else {
-      std::fprintf(stderr, "usage: %s [--threads T] [--mib M] [--reps R]\n",
-                   argv[0]);
-      return 2;
-    }
-  }
-  const size_t n = mib * (1u << 20) / sizeof(float);
+  int threads = 2, reps = 5, mib = 512;
+  if (!probe::parseArgs(argc, argv, threads, reps, "mib", mib))
+    return 2;
+  const size_t n = size_t(mib) * (size_t(1) << 20) / sizeof(float);
   std::vector<float> x(n, 1.0f);
-  double best = 1e30;
   std::vector<float> out(threads);
-  for (int r = 0; r < reps; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] {
-        size_t lo = n / threads * t,
-               hi = t + 1 == threads ? n : lo + n / threads;
-        out[t] = sum(x.data() + lo, hi - lo);
-      });
-    for (std::thread &th : pool)
-      th.join();
-    best = std::min(best, std::chrono::duration<double>(
-                              std::chrono::steady_clock::now() - t0)
-                              .count());
-  }
+  const double best = probe::bestOfPasses(threads, reps, [&](int t) {
+    size_t lo = n / threads * t, hi = t + 1 == threads ? n : lo + n / threads;
+    out[t] = sum(x.data() + lo, hi - lo);
+  });
   float check = 0;
   for (float s : out)
     check += s;
-  std::printf("threads %d: %.1f GB/s (%zu MiB, best of %d; sum %.0f)\n",
+  std::printf("threads %d: %.1f GB/s (%d MiB, best of %d; sum %.0f)\n",
               threads, double(n) * sizeof(float) / best / 1e9, mib, reps,
               double(check));
   return 0;
