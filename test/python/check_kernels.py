@@ -115,6 +115,32 @@ def reference(q, k, v, *, scale=None, causal="none", softcap=None,
     return out
 
 
+def act_bound_gap(shape, tile_k, tau, seed, sinky):
+    """Whether some key's column mean is below tau while its bound, with
+    each top_left causal row normalized over the keys of the tiles up to
+    the key's own (tile_k wide), is above: the data run_case makes."""
+    b, hq, hkv, lq, lk, d = shape
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((b, hq, lq, d)).astype(np.float32)
+    k = rng.standard_normal((b, hkv, lk, d)).astype(np.float32)
+    direction = q.mean(axis=(1, 2), keepdims=True)[:, 0]
+    for j in sinky:
+        k[:, :, j] = 1.2 * direction / np.linalg.norm(direction) * math.sqrt(d)
+    keep = np.arange(lk)[None, :] <= np.arange(lq)[:, None]
+    seen = np.maximum(keep.sum(0), 1)
+    end = np.minimum((np.arange(lk) // tile_k + 1) * tile_k, lk) - 1
+    for h in range(hq):
+        s = q[0, h].astype(np.float64) @ k[0, h // (hq // hkv)].T.astype(
+            np.float64) / math.sqrt(d)
+        e = np.where(keep, np.exp(s - s.max()), 0.0)
+        exact = (e / e.sum(1, keepdims=True)).sum(0) / seen
+        run = np.cumsum(e, 1)[:, end]  # row sums up to each key's tile end
+        bound = (e / np.where(run > 0, run, 1)).sum(0) / seen
+        if ((exact[1:] < tau) & (bound[1:] > tau)).any():
+            return True
+    return False
+
+
 def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
              seed=0, sinky=(), tol=TOL, split=None, **attrs):
     """Builds the attn.sdpa module, runs it, compares with reference()."""
@@ -324,6 +350,16 @@ def act():
     # Several key tiles, sinks in two of them, odd head dimension, GQA.
     run_case("act-tiles", (1, 4, 2, 150, 150, 40), tiling=(16, 32),
              causal="top_left", act=(0.3, 0.02), seed=30, sinky=(2, 70))
+    # The kernel bounds each column mean by normalizing a row's
+    # probabilities with its running sum when the key tile is visited, and
+    # computes exact means only for keys whose bound clears tau. Here tau
+    # lies between the bound and the exact mean of some keys (candidates
+    # that are not sinks) and below the exact mean of key 3 in head 0.
+    shape, tiles, tau = (1, 2, 2, 150, 150, 32), (16, 32), 0.045
+    assert act_bound_gap(shape, tiles[1], tau, seed=40, sinky=(3,)), \
+        "act-bound-gap: no key between its bound and tau (case tests nothing)"
+    run_case("act-bound-gap", shape, tiling=tiles, causal="top_left",
+             act=(0.4, tau), seed=40, sinky=(3,))
     # Key tiles of 128 and more (column sums 128 at a time, then a partial
     # chunk) with a causal cut inside a tile.
     run_case("act-wide-tiles", (1, 2, 2, 70, 333, 32), tiling=(32, 160),
