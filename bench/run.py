@@ -342,6 +342,7 @@ PROBES = {
     "stream": ("attune-stream-bench", [], "GB/s", 1e3),
     "peak": ("attune-peak-bench", ["--ms", "100", "--reps", "3"], "GFLOP/s",
              1e6),
+    "gather": ("attune-gather-bench", [], "GB/s", 1e3),
 }
 
 
@@ -807,14 +808,23 @@ def decode(ctx):
         d = inputs_dir(ctx, f"decode_rec_{l}_{ctx.args.seed}", state)
         a_rec = rnd.add(row_rec, "attune", ctx.run.attune_bench, model, d,
                         rewrite=row_rec["rewrite"])
-        # the machine's read bandwidth, measured in turn with the steps
-        bw = {}
+        # the machine's read bandwidth, and its bandwidth for the recycled
+        # step's pattern (scattered 256-byte rows), measured in turn with
+        # the steps
+        bw, gbw = {}, {}
         s_bw = rnd.add(bw, "stream", probe_side, ctx, "stream")
+        g_bw = (rnd.add(gbw, "gather", probe_side, ctx, "gather")
+                if os.path.exists(probe_path(ctx, PROBES["gather"][0]))
+                else None)
         res = rnd.run()
         measured = res[s_bw] and (PROBES["stream"][3] /
                                   res[s_bw]["median_ms"])
         if measured:
             bandwidths.append(measured)
+        gathered = g_bw is not None and res[g_bw] and (
+            PROBES["gather"][3] / res[g_bw]["median_ms"])
+        if gathered:
+            row_rec["gather_gbs"] = gathered
         peak = measured or PEAK_GBS
         for row, a_i, o_i in ((row_pure, a_pure, o_pure),
                               (row_cat, a_cat, o_cat), (row_rec, a_rec, None)):
@@ -832,6 +842,9 @@ def decode(ctx):
                 r["attune_gbs"] = r["bytes"] / (r["attune"] * 1e6)
                 # time over the time to stream the bytes once at `peak`
                 r["stream_x"] = r["attune"] / (r["bytes"] / (peak * 1e6))
+                if r.get("gather_gbs"):
+                    r["gather_x"] = r["attune"] / (r["bytes"] /
+                                                   (r["gather_gbs"] * 1e6))
             if r.get("ort"):
                 r["ort_gbs"] = r["bytes"] / (r["ort"] * 1e6)
             if r.get("attune") and r.get("ort"):
@@ -852,7 +865,12 @@ def decode(ctx):
              f"D * 4; recycled: the K + 1 kept and appended positions only) "
              f"against the read bandwidth (GB/s column), {source}; x stream "
              f"= attune time / the time to read those bytes once at that "
-             f"bandwidth (target <= 1.5). speedup vs dense: the recycled "
+             f"bandwidth (target <= 1.5). gather GB/s: what this machine "
+             f"reads in the recycled step's pattern (attune-gather-bench: "
+             f"256-byte rows at random sorted positions, 1 in 8, with "
+             f"software prefetch, same threads, in turn with the steps); x "
+             f"gather = the recycled step's time over the time to read its "
+             f"rows at that rate. speedup vs dense: the recycled "
              f"step over the dense Concat step of the same model. A cache "
              f"smaller than the last-level cache"
              + (f" ({l3 / 2**20:.0f} MiB here)" if l3 else "")
@@ -866,6 +884,8 @@ def decode(ctx):
         ("attune GB/s", lambda r: num(r.get("attune_gbs"), "{:.1f}")),
         ("read GB/s", lambda r: num(r.get("stream_gbs"), "{:.1f}")),
         ("x stream", lambda r: num(r.get("stream_x"), "{:.2f}")),
+        ("gather GB/s", lambda r: num(r.get("gather_gbs"), "{:.1f}")),
+        ("x gather", lambda r: num(r.get("gather_x"), "{:.2f}")),
         ("ORT ms", lambda r: cell(r, "ort")),
         ("ORT GB/s", lambda r: num(r.get("ort_gbs"), "{:.1f}")),
         ("speedup vs ORT", lambda r: num(r.get("vs_ort"), "{:.2f}x")),

@@ -2,7 +2,7 @@
 # bench/run.sh: sets up and builds what the benchmarks need, then runs them.
 # Installs the Debian packages and the .venv only when something is missing
 # (scripts/setup.sh), builds the driver and the machine probes (attune,
-# attune-opt, attune-stream-bench, attune-peak-bench),
+# attune-opt, attune-stream-bench, attune-peak-bench, attune-gather-bench),
 # and runs bench/run.py with the given arguments, e.g.
 #   bash bench/run.sh --quick
 #   bash bench/run.sh --only dense,decode --threads 2 --runs 10
@@ -22,5 +22,6 @@ if [ "$need_setup" = 1 ]; then
   # setup.sh installs everything and builds the whole project once.
   bash scripts/setup.sh
 fi
-bash scripts/build.sh attune attune-opt attune-stream-bench attune-peak-bench
+bash scripts/build.sh attune attune-opt attune-stream-bench attune-peak-bench \
+  attune-gather-bench
 exec .venv/bin/python bench/run.py --attune "$root/build/bin/attune" "$@"
