@@ -81,6 +81,7 @@ void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
     pm.addPass(createConvertAttnToLinalgPass());
     pm.addPass(createConvertOnnxToLinalgPass());
     pm.addPass(createCanonicalizerPass());
+    pm.addPass(createFuseElementwisePass());
     pm.addPass(createCSEPass());
     return;
   case Phase::Llvm:

@@ -179,7 +179,11 @@ def LowerStridedCopiesPass
     load/store when not even the last dimension is contiguous. With
     `kernel-calls`, f32 copies of at least `min-call-bytes` (contiguous or
     not) instead become a call of the kernel library's `attune_copy_f32` on
-    unranked memrefs, which splits them over the kernel threads.
+    unranked memrefs, which splits them over the kernel threads. A
+    `linalg.transpose` on buffers that keeps the innermost dimension (the
+    head split and merge around attention) first becomes a `memref.copy`
+    from a `memref.transpose` view of its input, and is lowered the same way
+    (rows as blocks instead of element-wise loops).
 
     ```mlir
     // before
@@ -202,7 +206,34 @@ def LowerStridedCopiesPass
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::func::FuncDialect"];
+                           "::mlir::func::FuncDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
+def FuseElementwisePass
+    : Pass<"attn-fuse-elementwise", "::mlir::ModuleOp"> {
+  let summary = "Fuse chains of element-wise linalg.generic ops into one loop nest";
+  let description = [{
+    Runs on tensors after `convert-onnx-to-linalg`, which emits one
+    `linalg.generic` per ONNX node (a GELU: eight passes over the
+    activations). An element-wise producer with no other user is fused into
+    its consumer when the consumer's iterators are all parallel (linalg's
+    producer-consumer fusion), so that each chain reads its inputs and
+    writes its result once. Reductions and contractions are never fused
+    into: they keep the form `convert-linalg-to-cpu-kernels` recognizes.
+
+    ```mlir
+    // before
+    %a = linalg.generic {... ["parallel", "parallel"]} ins(%x, %y) ... { addf }
+    %b = linalg.generic {... ["parallel", "parallel"]} ins(%a) ... { math.tanh }
+    // after
+    %b = linalg.generic {... ["parallel", "parallel"]} ins(%x, %y) ... {
+      addf, then math.tanh }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def ApproximateMathPass

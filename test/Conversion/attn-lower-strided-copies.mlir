@@ -96,6 +96,36 @@ func.func @transposed(%a: memref<4x8xf32, strided<[1, 4]>>, %b: memref<4x8xf32>)
 
 // -----
 
+// A linalg.transpose that keeps the innermost dimension (a head split
+// [B, S, H, D] -> [B, H, S, D]) becomes a copy from a transposed view, moved
+// as rows of D; large enough, it calls the kernel library's copy.
+// CHECK-LABEL: func.func @head_split
+// CHECK-NOT: linalg.transpose
+// CHECK: scf.for %[[H:.*]] =
+// CHECK:   scf.for %[[S:.*]] =
+// CHECK:     memref.subview %{{.*}}[0, %[[H]], %[[S]], 0] [1, 1, 1, 8] [1, 1, 1, 1] : memref<1x4x16x8xf32, strided<[512, 8, 32, 1]>>
+// CHECK:     memref.subview %{{.*}}[0, %[[H]], %[[S]], 0] [1, 1, 1, 8] [1, 1, 1, 1] : memref<1x4x16x8xf32>
+// CHECK:     memref.copy
+// CALL-LABEL: func.func @head_split
+// CALL-NOT: call
+// CALL: scf.for
+// SMALL-LABEL: func.func @head_split
+// SMALL: %[[V:.*]] = memref.transpose %{{.*}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<1x16x4x8xf32> to memref<1x4x16x8xf32, strided<[512, 8, 32, 1]>>
+// SMALL: %[[S:.*]] = memref.cast %[[V]]
+// SMALL: call @attune_copy_f32(%[[S]]
+// SMALL-NOT: linalg.transpose
+// LLVM-LABEL: llvm.func @head_split
+// LLVM: "llvm.intr.memcpy"
+// LLVM-NOT: memrefCopy
+// LLVM: // -----
+func.func @head_split(%a: memref<1x16x4x8xf32>, %b: memref<1x4x16x8xf32>) {
+  linalg.transpose ins(%a : memref<1x16x4x8xf32>)
+      outs(%b : memref<1x4x16x8xf32>) permutation = [0, 2, 1, 3]
+  return
+}
+
+// -----
+
 // Left alone: copies the LLVM lowering already makes one memcpy (unit outer
 // dimensions, a dynamic offset), and layouts with a dynamic stride.
 // CHECK-LABEL: func.func @left_alone

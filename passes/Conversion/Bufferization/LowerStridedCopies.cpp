@@ -15,10 +15,17 @@
 // kernel threads (one core's memcpy reaches about half the machine's copy
 // bandwidth).
 //
+// A linalg.transpose on buffers that keeps the innermost dimension in place
+// (the head split [B, S, H, D] -> [B, H, S, D] and merge of every exported
+// transformer) is first rewritten into a memref.copy from a transposed view
+// of its input, so that it moves whole rows the same way instead of one
+// element at a time through convert-linalg-to-loops.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/Conversion/Passes.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 
 namespace mlir::attn {
@@ -149,11 +156,42 @@ static bool callKernel(memref::CopyOp copy, int64_t minBytes) {
   return true;
 }
 
+/// Rewrites `t` (on buffers, innermost dimension kept) into a memref.copy
+/// from the transposed view of its input, where the copy lowers to row
+/// blocks: static strides on both sides, or a kernel call (`minBytes` > 0)
+/// for a large f32 transpose. Returns the copy, or null when `t` stays.
+static memref::CopyOp transposeAsCopy(linalg::TransposeOp t, int64_t minBytes) {
+  if (!t.hasPureBufferSemantics())
+    return {};
+  auto in = dyn_cast<MemRefType>(t.getInput().getType());
+  auto out = dyn_cast<MemRefType>(t.getInit().getType());
+  ArrayRef<int64_t> perm = t.getPermutation();
+  if (!in || !out || !in.hasStaticShape() || in.getRank() < 2 ||
+      perm.back() != in.getRank() - 1)
+    return {};
+  bool kernelCall = minBytes > 0 && in.getElementType().isF32() &&
+                    in.getNumElements() * 4 >= minBytes;
+  if (!kernelCall && (failed(staticStrides(in)) || failed(staticStrides(out))))
+    return {};
+  OpBuilder b(t);
+  SmallVector<unsigned> p(perm.begin(), perm.end());
+  Value view = memref::TransposeOp::create(
+      b, t.getLoc(), t.getInput(),
+      AffineMapAttr::get(AffineMap::getPermutationMap(p, b.getContext())));
+  auto copy = memref::CopyOp::create(b, t.getLoc(), view, t.getInit());
+  t.erase();
+  return copy;
+}
+
 namespace {
 struct LowerStridedCopiesPass
     : attn::impl::LowerStridedCopiesPassBase<LowerStridedCopiesPass> {
   using Base::Base;
   void runOnOperation() override {
+    SmallVector<linalg::TransposeOp> transposes;
+    getOperation().walk([&](linalg::TransposeOp t) { transposes.push_back(t); });
+    for (linalg::TransposeOp t : transposes)
+      transposeAsCopy(t, kernelCalls ? minCallBytes : 0);
     SmallVector<memref::CopyOp> copies;
     getOperation().walk([&](memref::CopyOp c) { copies.push_back(c); });
     for (memref::CopyOp c : copies)
