@@ -317,6 +317,15 @@ def blocks():
         bmap[0, 0, 3] = False  # a row that selects nothing gives zeros
         run_case(f"block-{tag}", shape, tiling=(16, 32), block=(bmap, bq, bk),
                  causal=causal, seed=19, **extra)
+    # Narrow key blocks over many keys: the kept key tiles of a query tile
+    # are gathered into 128-column score rows (several per query tile, the
+    # last one partly filled, a causal cut inside a tile).
+    for bq, bk, tiling in ((16, 32, (16, 32)), (32, 64, (32, 64))):
+        nq, nk = -(-70 // bq), -(-333 // bk)
+        bmap = rng.random((1, 2, nq, nk)) < 0.6
+        run_case(f"block-chunks-{bq}x{bk}", (1, 2, 2, 70, 333, 32),
+                 tiling=tiling, block=(bmap, bq, bk), causal="bottom_right",
+                 seed=44)
     bmap = rng.random((1, 1, 3, 4)) < 0.5
     run_case("block-broadcast-dense-heads", shape, tiling=(32, 32),
              block=(bmap, 32, 32), dense_heads=(3,), seed=18)
