@@ -166,8 +166,11 @@ static memref::CopyOp transposeAsCopy(linalg::TransposeOp t, int64_t minBytes) {
   auto in = dyn_cast<MemRefType>(t.getInput().getType());
   auto out = dyn_cast<MemRefType>(t.getInit().getType());
   ArrayRef<int64_t> perm = t.getPermutation();
+  // Whole-byte elements only (i1 buffers keep the element loops).
   if (!in || !out || !in.hasStaticShape() || in.getRank() < 2 ||
-      perm.back() != in.getRank() - 1)
+      perm.back() != in.getRank() - 1 ||
+      !in.getElementType().isIntOrFloat() ||
+      in.getElementType().getIntOrFloatBitWidth() % 8 != 0)
     return {};
   bool kernelCall = minBytes > 0 && in.getElementType().isF32() &&
                     in.getNumElements() * 4 >= minBytes;
