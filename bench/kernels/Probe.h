@@ -58,6 +58,42 @@ template <typename F> double bestOfPasses(int threads, int reps, F fn) {
   return best;
 }
 
+/// Thread t's part [lo, hi) of n items split over `threads` (the last takes
+/// the remainder).
+inline void part(size_t n, int threads, int t, size_t &lo, size_t &hi) {
+  lo = n / threads * t;
+  hi = t + 1 == threads ? n : lo + n / threads;
+}
+
+/// A float sum in 16 independent partial sums, so that a summing loop is
+/// bound by the loads (vectorized by -O3), not by one chain of adds.
+struct Sum16 {
+  float acc[16] = {};
+  void add(const float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      for (int l = 0; l < 16; ++l)
+        acc[l] += x[i + l];
+    for (; i < n; ++i)
+      acc[0] += x[i];
+  }
+  float total() const {
+    float s = 0;
+    for (float a : acc)
+      s += a;
+    return s;
+  }
+};
+
+/// The sum of the threads' results, printed so that no pass is optimized
+/// away.
+inline float checksum(const std::vector<float> &out) {
+  float s = 0;
+  for (float x : out)
+    s += x;
+  return s;
+}
+
 } // namespace probe
 
 #endif // ATTUNE_BENCH_KERNELS_PROBE_H

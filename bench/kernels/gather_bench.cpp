@@ -27,24 +27,18 @@ constexpr size_t kRow = 64; // floats per row: 256 bytes, 4 cache lines
 constexpr size_t kEvery = 8;
 
 /// Sum of the rows rows[0..n) of x, asking for row k + ahead while row k
-/// is summed (16 independent partial sums, vectorized by -O3).
+/// is summed.
 float gatherSum(const float *x, const uint32_t *rows, size_t n, size_t ahead) {
-  float acc[16] = {};
+  probe::Sum16 sum;
   for (size_t k = 0; k < n; ++k) {
     if (k + ahead < n) {
       const char *p = reinterpret_cast<const char *>(x + rows[k + ahead] * kRow);
       for (size_t off = 0; off < kRow * sizeof(float); off += 64)
         __builtin_prefetch(p + off, 0, 2);
     }
-    const float *r = x + rows[k] * kRow;
-    for (size_t i = 0; i < kRow; i += 16)
-      for (int l = 0; l < 16; ++l)
-        acc[l] += r[i + l];
+    sum.add(x + rows[k] * kRow, kRow);
   }
-  float s = 0;
-  for (float a : acc)
-    s += a;
-  return s;
+  return sum.total();
 }
 
 } // namespace
@@ -60,8 +54,8 @@ int main(int argc, char **argv) {
   std::vector<std::vector<uint32_t>> rows(threads);
   std::mt19937_64 rng(42);
   for (int t = 0; t < threads; ++t) {
-    const size_t lo = total / threads * t;
-    const size_t hi = t + 1 == threads ? total : lo + total / threads;
+    size_t lo, hi;
+    probe::part(total, threads, t, lo, hi);
     for (size_t r = lo; r < hi; ++r)
       if (rng() % kEvery == 0)
         rows[t].push_back(static_cast<uint32_t>(r));
@@ -79,12 +73,9 @@ int main(int argc, char **argv) {
     if (s < best)
       best = s, bestAhead = ahead;
   }
-  float check = 0;
-  for (float s : out)
-    check += s;
   std::printf("threads %d: %.1f GB/s (256-byte rows, 1 in %zu of %d MiB, "
               "prefetch %zu rows ahead, best of %d; sum %.0f)\n",
               threads, double(kept) * kRow * sizeof(float) / best / 1e9,
-              kEvery, mib, bestAhead, reps, double(check));
+              kEvery, mib, bestAhead, reps, double(probe::checksum(out)));
   return 0;
 }

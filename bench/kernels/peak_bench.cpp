@@ -94,9 +94,7 @@ int main(int argc, char **argv) {
   std::vector<float> out(threads);
   const double best = probe::bestOfPasses(
       threads, reps, [&](int t) { out[t] = run(iters); });
-  float check = 0;
-  for (float s : out)
-    check += s;
+  const float check = probe::checksum(out);
   const double flops = 2.0 * lanes * kChains * double(iters) * threads;
   std::printf("threads %d: %.1f GFLOP/s (fp32 FMA, %s, best of %d; check "
               "%.3g)\n",

@@ -12,27 +12,6 @@
 
 #include "Probe.h"
 
-#include <cstddef>
-
-namespace {
-
-/// Sum of x[0..n) with 16 independent partial sums (vectorized by -O3).
-float sum(const float *x, size_t n) {
-  float acc[16] = {};
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int l = 0; l < 16; ++l)
-      acc[l] += x[i + l];
-  for (; i < n; ++i)
-    acc[0] += x[i];
-  float s = 0;
-  for (float a : acc)
-    s += a;
-  return s;
-}
-
-} // namespace
-
 int main(int argc, char **argv) {
   int threads = 2, reps = 5, mib = 512;
   if (!probe::parseArgs(argc, argv, threads, reps, "mib", mib))
@@ -41,14 +20,14 @@ int main(int argc, char **argv) {
   std::vector<float> x(n, 1.0f);
   std::vector<float> out(threads);
   const double best = probe::bestOfPasses(threads, reps, [&](int t) {
-    size_t lo = n / threads * t, hi = t + 1 == threads ? n : lo + n / threads;
-    out[t] = sum(x.data() + lo, hi - lo);
+    size_t lo, hi;
+    probe::part(n, threads, t, lo, hi);
+    probe::Sum16 sum;
+    sum.add(x.data() + lo, hi - lo);
+    out[t] = sum.total();
   });
-  float check = 0;
-  for (float s : out)
-    check += s;
   std::printf("threads %d: %.1f GB/s (%d MiB, best of %d; sum %.0f)\n",
               threads, double(n) * sizeof(float) / best / 1e9, mib, reps,
-              double(check));
+              double(probe::checksum(out)));
   return 0;
 }
