@@ -356,9 +356,8 @@ def probe_path(ctx, name):
 
 
 def probe(ctx, kind):
-    """This machine now, with --threads threads: read bandwidth (GB/s,
-    attune-stream-bench) or fp32 FMA throughput (GFLOP/s,
-    attune-peak-bench); None without the tool."""
+    """This machine now, with --threads threads, as the PROBES tool of
+    `kind` prints it (GB/s or GFLOP/s); None without the tool."""
     name, extra, unit, _ = PROBES[kind]
     tool = probe_path(ctx, name)
     if not os.path.exists(tool):
@@ -376,6 +375,12 @@ def probe_side(ctx, kind, runs=None):
         raise BenchError(f"{PROBES[kind][0]} not found or failed")
     t = PROBES[kind][3] / x
     return {"median_ms": t, "min_ms": t, "runs_ms": [t]}
+
+
+def probe_figure(kind, res):
+    """The figure back from a probe side's Rounds result (None if it
+    failed): the median over the rounds."""
+    return res and PROBES[kind][3] / res["median_ms"]
 
 
 # -- 1. dense ----------------------------------------------------------------
@@ -443,11 +448,10 @@ def dense(ctx):
                 pk = {}
                 i_peak = rnd.add(pk, "peak", probe_side, ctx, "peak")
                 res, *ort_res = rnd.run()
-                measured = ort_res.pop(i_peak - 1)
+                measured = probe_figure("peak", ort_res.pop(i_peak - 1))
                 if measured:
-                    row["peak_measured"] = (PROBES["peak"][3] /
-                                           measured["median_ms"])
-                    peaks.append(row["peak_measured"])
+                    row["peak_measured"] = measured
+                    peaks.append(measured)
                 if res:
                     row["attune"] = res["median_ms"]
                     row["attune_json"] = res
@@ -813,16 +817,12 @@ def decode(ctx):
         # the steps
         bw, gbw = {}, {}
         s_bw = rnd.add(bw, "stream", probe_side, ctx, "stream")
-        g_bw = (rnd.add(gbw, "gather", probe_side, ctx, "gather")
-                if os.path.exists(probe_path(ctx, PROBES["gather"][0]))
-                else None)
+        g_bw = rnd.add(gbw, "gather", probe_side, ctx, "gather")
         res = rnd.run()
-        measured = res[s_bw] and (PROBES["stream"][3] /
-                                  res[s_bw]["median_ms"])
+        measured = probe_figure("stream", res[s_bw])
         if measured:
             bandwidths.append(measured)
-        gathered = g_bw is not None and res[g_bw] and (
-            PROBES["gather"][3] / res[g_bw]["median_ms"])
+        gathered = probe_figure("gather", res[g_bw])
         if gathered:
             row_rec["gather_gbs"] = gathered
         peak = measured or PEAK_GBS
