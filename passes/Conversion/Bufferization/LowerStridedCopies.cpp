@@ -159,10 +159,10 @@ static bool callKernel(memref::CopyOp copy, int64_t minBytes) {
 /// Rewrites `t` (on buffers, innermost dimension kept) into a memref.copy
 /// from the transposed view of its input, where the copy lowers to row
 /// blocks: static strides on both sides, or a kernel call (`minBytes` > 0)
-/// for a large f32 transpose. Returns the copy, or null when `t` stays.
-static memref::CopyOp transposeAsCopy(linalg::TransposeOp t, int64_t minBytes) {
+/// for a large f32 transpose; leaves `t` alone otherwise.
+static void transposeAsCopy(linalg::TransposeOp t, int64_t minBytes) {
   if (!t.hasPureBufferSemantics())
-    return {};
+    return;
   auto in = dyn_cast<MemRefType>(t.getInput().getType());
   auto out = dyn_cast<MemRefType>(t.getInit().getType());
   ArrayRef<int64_t> perm = t.getPermutation();
@@ -171,19 +171,18 @@ static memref::CopyOp transposeAsCopy(linalg::TransposeOp t, int64_t minBytes) {
       perm.back() != in.getRank() - 1 ||
       !in.getElementType().isIntOrFloat() ||
       in.getElementType().getIntOrFloatBitWidth() % 8 != 0)
-    return {};
+    return;
   bool kernelCall = minBytes > 0 && in.getElementType().isF32() &&
                     in.getNumElements() * 4 >= minBytes;
   if (!kernelCall && (failed(staticStrides(in)) || failed(staticStrides(out))))
-    return {};
+    return;
   OpBuilder b(t);
   SmallVector<unsigned> p(perm.begin(), perm.end());
   Value view = memref::TransposeOp::create(
       b, t.getLoc(), t.getInput(),
       AffineMapAttr::get(AffineMap::getPermutationMap(p, b.getContext())));
-  auto copy = memref::CopyOp::create(b, t.getLoc(), view, t.getInit());
+  memref::CopyOp::create(b, t.getLoc(), view, t.getInit());
   t.erase();
-  return copy;
 }
 
 namespace {
