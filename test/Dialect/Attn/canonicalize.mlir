@@ -51,3 +51,18 @@ func.func @kept(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x3x4xf32>, %v: tensor<1x2
   %s = attn.sdpa %q, %k, %v mask(%r : tensor<1x2x3x3xi1>) : tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32> -> tensor<1x2x3x4xf32>
   return %o, %p, %s : tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>
 }
+
+// -----
+
+// Half-precision additive masks are read through APFloat: -10000 above the
+// diagonal is causal, a finite bias stays a mask.
+// CHECK-LABEL: func @additive_f16
+// CHECK: attn.sdpa %arg0, %arg1, %arg2 {causal = #attn.causal<top_left>}
+// CHECK: attn.sdpa {{.*}} mask(%{{.*}} : tensor<3x3xf16>)
+func.func @additive_f16(%q: tensor<1x2x3x4xf16>, %k: tensor<1x2x3x4xf16>, %v: tensor<1x2x3x4xf16>) -> (tensor<1x2x3x4xf16>, tensor<1x2x3x4xf16>) {
+  %c = arith.constant dense<[[0.0, -10000.0, -10000.0], [0.0, 0.0, -10000.0], [0.0, 0.0, 0.0]]> : tensor<3x3xf16>
+  %b = arith.constant dense<[[0.0, -1.0, -10000.0], [0.0, 0.0, -10000.0], [0.0, 0.0, 0.0]]> : tensor<3x3xf16>
+  %o = attn.sdpa %q, %k, %v mask(%c : tensor<3x3xf16>) : tensor<1x2x3x4xf16>, tensor<1x2x3x4xf16>, tensor<1x2x3x4xf16> -> tensor<1x2x3x4xf16>
+  %p = attn.sdpa %q, %k, %v mask(%b : tensor<3x3xf16>) : tensor<1x2x3x4xf16>, tensor<1x2x3x4xf16>, tensor<1x2x3x4xf16> -> tensor<1x2x3x4xf16>
+  return %o, %p : tensor<1x2x3x4xf16>, tensor<1x2x3x4xf16>
+}
