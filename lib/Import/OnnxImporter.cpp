@@ -436,6 +436,17 @@ OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model) {
     argTypes.push_back(*t);
     argNames.push_back(vi.name());
   }
+  // A shape given for an input the graph does not have is a typo, not
+  // something to ignore.
+  for (const auto &[name, dims] : options.inputShapes)
+    if (!llvm::is_contained(argNames, name)) {
+      auto d = error(fileLoc);
+      d << "--input-shape: the graph has no input named '" << name
+        << "'; its inputs are";
+      for (auto [i, n] : llvm::enumerate(argNames))
+        d << (i ? ", '" : " '") << n << "'";
+      return nullptr;
+    }
   std::map<std::string, Type> declared;
   for (const auto &vi : g.output())
     if (vi.type().has_tensor_type()) {

@@ -7,8 +7,12 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstring>
+#include <set>
 #include <random>
 
 using namespace mlir;
@@ -40,6 +44,7 @@ bool InputSet::load(const std::string &d, const std::vector<std::string> &files,
     if (!readNpy(path.str(), t, error))
       return false;
     tensors[name.str()] = std::move(t);
+    explicitNames.push_back(name.str());
   }
   return true;
 }
@@ -51,8 +56,14 @@ bool InputSet::find(const std::string &name, HostArray *&t) {
     if (llvm::sys::fs::exists(path)) {
       HostArray h;
       std::string err;
-      if (readNpy(path, h, err))
-        it = tensors.emplace(name, std::move(h)).first;
+      if (!readNpy(path, h, err)) {
+        // Reported by assemble(): a file that is there but unreadable must
+        // not quietly become random values.
+        if (badFile.empty())
+          badFile = err;
+        return false;
+      }
+      it = tensors.emplace(name, std::move(h)).first;
     }
   }
   if (it == tensors.end())
@@ -106,9 +117,50 @@ bool InputSet::assemble(const Signature &sig, unsigned seed, ModuleOp module,
                         std::vector<HostArray> &inputs, std::string &error) {
   std::mt19937_64 rng(seed);
   inputs.clear();
+  // Every --input NAME=FILE must name an input, and every .npy file of the
+  // --inputs directory should: a misspelt name would otherwise leave that
+  // input to the random generator without a word.
+  std::set<std::string> names, files;
+  for (const TensorSpec &s : sig.inputs) {
+    names.insert(s.name);
+    files.insert(sanitizeName(s.name) + ".npy");
+  }
+  auto inputList = [&] {
+    std::string list;
+    for (const TensorSpec &s : sig.inputs)
+      list += (list.empty() ? "'" : ", '") + s.name + "'";
+    return list;
+  };
+  for (const std::string &name : explicitNames)
+    if (!names.count(name)) {
+      error = "--input: the model has no input named '" + name +
+              "'; its inputs are " + inputList();
+      return false;
+    }
+  if (!dir.empty() && !warnedDir) {
+    warnedDir = true;
+    std::error_code ec;
+    std::vector<std::string> stray;
+    for (llvm::sys::fs::directory_iterator it(dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      std::string file = llvm::sys::path::filename(it->path()).str();
+      if (StringRef(file).ends_with(".npy") && !files.count(file))
+        stray.push_back(file);
+    }
+    std::sort(stray.begin(), stray.end());
+    for (const std::string &file : stray)
+      llvm::errs() << "warning: --inputs: '" << dir << "/" << file
+                   << "' matches no input of the model (inputs: "
+                   << inputList() << "); ignored\n";
+  }
   for (auto [idx, s] : llvm::enumerate(sig.inputs)) {
     HostArray *given;
-    if (find(s.name, given)) {
+    bool found = find(s.name, given);
+    if (!badFile.empty()) {
+      error = badFile;
+      return false;
+    }
+    if (found) {
       if (given->dtype != s.dtype) {
         error = "input '" + s.name + "': the file holds " +
                 dtypeName(given->dtype) + " but the model expects " +

@@ -41,6 +41,12 @@ private:
   bool find(const std::string &name, HostArray *&t);
   std::string dir;
   std::map<std::string, HostArray> tensors;
+  /// Names given as --input NAME=FILE.
+  std::vector<std::string> explicitNames;
+  /// The first .npy of `dir` that could not be read (reported by assemble).
+  std::string badFile;
+  /// Whether the stray files of `dir` were reported already.
+  bool warnedDir = false;
 };
 
 } // namespace mlir::attn

@@ -113,6 +113,9 @@ static DialectRegistry makeRegistry() {
 
 Session::Session() : ctx(makeRegistry()) {
   ctx.loadAllAvailableDialects();
+  // An error names its op and location; a dump of the whole module after it
+  // (MLIR's default) would bury it, for a real model under megabytes of IR.
+  ctx.printOpOnDiagnostic(false);
   handler = std::make_unique<ScopedDiagnosticHandler>(&ctx, [&](Diagnostic &d) {
     if (d.getSeverity() == DiagnosticSeverity::Remark) {
       remarks.push_back(d.str());
