@@ -54,7 +54,26 @@ void tools::registerImportCLOptions() {
   defaultBatch = &defaultBatchOpt;
 }
 
+const char *tools::givenImportOption() {
+  if (inputShapes->getNumOccurrences())
+    return "--input-shape";
+  if (dims->getNumOccurrences())
+    return "--dim";
+  if (defaultDim->getNumOccurrences())
+    return "--default-dim";
+  if (defaultBatch->getNumOccurrences())
+    return "--default-batch";
+  return nullptr;
+}
+
 bool tools::getImportOptions(onnx::ImportOptions &options) {
+  for (auto [opt, name] : {std::pair{defaultDim, "--default-dim"},
+                           std::pair{defaultBatch, "--default-batch"}})
+    if (opt->getValue() < 0) {
+      llvm::errs() << "error: " << name << ": expected a size >= 0, got "
+                   << opt->getValue() << "\n";
+      return false;
+    }
   options.defaultDim = *defaultDim;
   options.defaultBatch = *defaultBatch;
   std::string err;
@@ -74,7 +93,12 @@ bool tools::getImportOptions(onnx::ImportOptions &options) {
                      << "'\n";
         return false;
       }
-      options.dimParams[name.str()] = v;
+      auto [it, fresh] = options.dimParams.try_emplace(name.str(), v);
+      if (!fresh && it->second != v) {
+        llvm::errs() << "error: --dim: '" << name << "' is given twice ("
+                     << it->second << " and " << v << ")\n";
+        return false;
+      }
     }
   }
   return true;

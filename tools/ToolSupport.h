@@ -20,6 +20,9 @@ llvm::cl::OptionCategory &importCategory();
 /// Import options from those flags; false (with a message on stderr) on a
 /// malformed flag.
 bool getImportOptions(onnx::ImportOptions &options);
+/// The first import option given on the command line ("--dim", ...), or
+/// null: for commands whose model is compiled already.
+const char *givenImportOption();
 bool isOnnxFile(const std::string &path);
 /// Imports an ONNX file; with `inferShapes`, also runs onnx-infer-shapes and
 /// canonicalize. Diagnostics go to stderr; returns null on failure.

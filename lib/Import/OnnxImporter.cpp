@@ -21,6 +21,7 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -31,6 +32,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <set>
+#include <unistd.h>
 #include <unordered_map>
 
 using namespace mlir;
@@ -38,6 +40,10 @@ using namespace mlir::attn;
 using namespace mlir::attn::onnx;
 
 namespace {
+
+/// The newest default-domain opset whose operator versions the node
+/// handlers were written against (Attention-23, RMSNormalization-23, ...).
+constexpr int64_t kNewestOpset = 23;
 
 class Importer {
 public:
@@ -67,6 +73,8 @@ private:
                                    Location loc, StringRef desc);
   LogicalResult readExternal(const ::onnx::TensorProto &t, Location loc,
                              std::string &bytes);
+  LogicalResult checkShape(ArrayRef<int64_t> shape, Type et, Location loc,
+                           StringRef what);
 
   MLIRContext *ctx;
   std::string path;
@@ -153,6 +161,8 @@ Importer::inputType(const ::onnx::ValueInfoProto &vi) {
           return failure();
         }
       }
+    if (failed(checkShape(shape, *et, fileLoc, what)))
+      return failure();
     return RankedTensorType::get(shape, *et);
   }
   if (!tt.has_shape()) {
@@ -178,7 +188,42 @@ Importer::inputType(const ::onnx::ValueInfoProto &vi) {
                    (param.empty() && i == 0);
     shape.push_back(isBatch ? options.defaultBatch : options.defaultDim);
   }
+  if (failed(checkShape(shape, *et, fileLoc, what)))
+    return failure();
   return RankedTensorType::get(shape, *et);
+}
+
+/// Bytes of a tensor of `shape` and `et`; failure (reported) when a
+/// dimension is negative or the size overflows or exceeds this machine's
+/// memory, which would otherwise end in an allocation failure at run time.
+LogicalResult Importer::checkShape(ArrayRef<int64_t> shape, Type et,
+                                   Location loc, StringRef what) {
+  uint64_t bytes = et.isInteger(1) ? 1 : (et.getIntOrFloatBitWidth() + 7) / 8;
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d < 0) {
+      error(loc) << what << ": dimension " << i << " is " << d
+                 << " (expected a size >= 0)";
+      return failure();
+    }
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes)) {
+      error(loc) << what << ": the shape overflows a 64-bit byte count";
+      return failure();
+    }
+  }
+  static const uint64_t memory = [] {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? static_cast<uint64_t>(pages) * size
+                                 : UINT64_MAX;
+  }();
+  if (bytes > memory) {
+    error(loc) << what << ": "
+               << llvm::formatv("{0:F1}", bytes / double(1ull << 30)).str()
+               << " GiB, more than this machine's memory ("
+               << llvm::formatv("{0:F1}", memory / double(1ull << 30)).str()
+               << " GiB)";
+    return failure();
+  }
+  return success();
 }
 
 LogicalResult Importer::readExternal(const ::onnx::TensorProto &t,
@@ -186,25 +231,59 @@ LogicalResult Importer::readExternal(const ::onnx::TensorProto &t,
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &kv : t.external_data()) {
-    if (kv.key() == "location")
+    if (kv.key() == "location") {
       location = kv.value();
-    else if (kv.key() == "offset")
-      offset = std::stoll(kv.value());
-    else if (kv.key() == "length")
-      length = std::stoll(kv.value());
+      continue;
+    }
+    if (kv.key() != "offset" && kv.key() != "length")
+      continue;
+    int64_t v;
+    if (StringRef(kv.value()).trim().getAsInteger(10, v) || v < 0) {
+      error(loc) << "initializer '" << t.name() << "': external data "
+                 << kv.key() << " '" << kv.value()
+                 << "' is not a non-negative integer";
+      return failure();
+    }
+    (kv.key() == "offset" ? offset : length) = v;
+  }
+  if (location.empty()) {
+    error(loc) << "initializer '" << t.name()
+               << "': external data without a 'location'";
+    return failure();
+  }
+  // As the ONNX spec and onnxruntime have it: a path relative to the
+  // model's directory that stays inside it.
+  if (llvm::sys::path::is_absolute(location) ||
+      llvm::is_contained(llvm::make_range(llvm::sys::path::begin(location),
+                                          llvm::sys::path::end(location)),
+                         "..")) {
+    error(loc) << "initializer '" << t.name() << "': external data location '"
+               << location
+               << "' must be a relative path inside the model's directory";
+    return failure();
   }
   SmallString<256> full(llvm::sys::path::parent_path(path));
   llvm::sys::path::append(full, location);
   uint64_t fileSize = 0;
-  if (location.empty() || llvm::sys::fs::file_size(full, fileSize)) {
+  if (llvm::sys::fs::file_size(full, fileSize)) {
     error(loc) << "initializer '" << t.name()
                << "': external data file '" << full
                << "' is missing or unreadable";
     return failure();
   }
+  if (offset > static_cast<int64_t>(fileSize) ||
+      (length >= 0 && length > static_cast<int64_t>(fileSize) - offset)) {
+    error(loc) << "initializer '" << t.name() << "': external data range ["
+               << offset << ", "
+               << (length >= 0 ? std::to_string(offset) + " + " +
+                                     std::to_string(length)
+                               : std::string("end"))
+               << ") is outside '" << full << "' (" << fileSize << " bytes)";
+    return failure();
+  }
   if (length < 0)
     length = static_cast<int64_t>(fileSize) - offset;
-  if (offset < 0 || offset + length > static_cast<int64_t>(fileSize)) {
+  if (offset + length > static_cast<int64_t>(fileSize)) {
     error(loc) << "initializer '" << t.name() << "': external data range ["
                << offset << ", " << offset + length << ") is outside '" << full
                << "' (" << fileSize << " bytes)";
@@ -228,6 +307,8 @@ FailureOr<Value> Importer::importTensor(const ::onnx::TensorProto &t,
     return failure();
   Type et = *etOr;
   SmallVector<int64_t> shape(t.dims().begin(), t.dims().end());
+  if (failed(checkShape(shape, et, loc, what)))
+    return failure();
   auto type = RankedTensorType::get(shape, et);
   int64_t n = type.getNumElements();
 
@@ -406,6 +487,12 @@ LogicalResult Importer::importConstantNode(const ::onnx::NodeProto &node,
                << "' (expected value, value_float(s) or value_int(s))";
     return failure();
   }
+  if (values.count(node.output(0))) {
+    error(loc) << desc << ": output '" << node.output(0)
+               << "' is already defined by a graph input, an initializer or "
+                  "an earlier node";
+    return failure();
+  }
   values[node.output(0)] = v;
   return success();
 }
@@ -417,6 +504,12 @@ OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model) {
     error(fileLoc) << "the model imports no default-domain opset";
     return nullptr;
   }
+  if (opsets[""] > kNewestOpset)
+    emitWarning(fileLoc) << "the model imports default-domain opset "
+                         << opsets[""] << ", newer than " << kNewestOpset
+                         << " (the newest this importer knows): operators are "
+                            "read with the semantics of their newest known "
+                            "version";
   const ::onnx::GraphProto &g = model.graph();
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   b.setInsertionPointToEnd(module->getBody());
@@ -430,11 +523,38 @@ OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model) {
   for (const auto &vi : g.input()) {
     if (initNames.count(vi.name()))
       continue; // old exporters list initializers as inputs too
+    if (llvm::is_contained(argNames, vi.name())) {
+      error(fileLoc) << "graph input '" << vi.name() << "' is listed twice";
+      return nullptr;
+    }
     FailureOr<RankedTensorType> t = inputType(vi);
     if (failed(t))
       return nullptr;
     argTypes.push_back(*t);
     argNames.push_back(vi.name());
+  }
+  // A --dim for a symbolic dimension no graph input has is a typo, not
+  // something to ignore.
+  {
+    std::set<std::string> params;
+    for (const auto &vi : g.input())
+      if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
+        for (const auto &d : vi.type().tensor_type().shape().dim())
+          if (d.has_dim_param())
+            params.insert(d.dim_param());
+    for (const auto &[name, value] : options.dimParams)
+      if (!params.count(name)) {
+        auto d = error(fileLoc);
+        d << "--dim: no graph input has a dimension named '" << name << "'";
+        if (params.empty())
+          d << " (the inputs have no symbolic dimensions)";
+        else {
+          d << "; the symbolic dimensions are";
+          for (auto [i, p] : llvm::enumerate(params))
+            d << (i ? ", '" : " '") << p << "'";
+        }
+        return nullptr;
+      }
   }
   // A shape given for an input the graph does not have is a typo, not
   // something to ignore.
@@ -560,8 +680,17 @@ OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model) {
     state.addAttributes(attrs);
     Operation *op = b.create(state);
     for (auto [i, out] : llvm::enumerate(node.output()))
-      if (!out.empty())
+      if (!out.empty()) {
+        // ONNX graphs are in SSA form: a second definition would silently
+        // replace the first for every later reader.
+        if (values.count(out)) {
+          error(loc) << desc << ": output '" << out
+                     << "' is already defined by a graph input, an "
+                        "initializer or an earlier node";
+          return nullptr;
+        }
         values[out] = op->getResult(i);
+      }
   }
 
   SmallVector<Value> results;

@@ -2,6 +2,8 @@
 
 #include "lib/Support/Npy.h"
 
+#include "llvm/ADT/StringRef.h"
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -197,7 +199,9 @@ bool mlir::attn::readNpy(const std::string &path, HostArray &t,
     if (k == std::string::npos)
       return "";
     size_t c = header.find(':', k);
-    size_t s = header.find_first_not_of(" ", c + 1);
+    size_t s = c == std::string::npos ? c : header.find_first_not_of(" ", c + 1);
+    if (s == std::string::npos)
+      return "";
     if (header[s] == '\'') {
       size_t e = header.find('\'', s + 1);
       return header.substr(s + 1, e - s - 1);
@@ -210,6 +214,10 @@ bool mlir::attn::readNpy(const std::string &path, HostArray &t,
     return header.substr(s, e - s);
   };
   std::string descr = field("descr");
+  if (descr.empty()) {
+    error = "'" + path + "': the header has no 'descr' (element type)";
+    return false;
+  }
   if (!parseDescr(descr, t.dtype)) {
     error = "'" + path + "': unsupported dtype '" + descr + "'";
     return false;
@@ -221,16 +229,41 @@ bool mlir::attn::readNpy(const std::string &path, HostArray &t,
   t.shape.clear();
   std::stringstream ss(field("shape"));
   std::string item;
+  // The shape comes from the file: every dimension must be a non-negative
+  // integer and the data size must neither overflow nor differ from what
+  // the file holds after the header (checked before anything is allocated).
+  uint64_t bytes = dtypeSize(t.dtype);
   while (std::getline(ss, item, ',')) {
-    if (item.find_first_not_of(" ") == std::string::npos)
+    llvm::StringRef dim = llvm::StringRef(item).trim();
+    if (dim.empty())
       continue;
-    t.shape.push_back(std::stoll(item));
+    int64_t d;
+    if (dim.getAsInteger(10, d) || d < 0) {
+      error = "'" + path + "': bad dimension '" + dim.str() +
+              "' in the header's shape (expected a non-negative integer)";
+      return false;
+    }
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes)) {
+      error = "'" + path + "': the shape in the header is too large";
+      return false;
+    }
+    t.shape.push_back(d);
   }
-  size_t bytes = t.numElements() * dtypeSize(t.dtype);
+  std::streamoff start = f.tellg();
+  f.seekg(0, std::ios::end);
+  std::streamoff end = f.tellg();
+  f.seekg(start);
+  uint64_t have = end > start ? static_cast<uint64_t>(end - start) : 0;
+  if (have != bytes) {
+    error = "'" + path + "': the header's shape " + t.shapeStr() + " (" +
+            dtypeName(t.dtype) + ") needs " + std::to_string(bytes) +
+            " bytes of data, the file holds " + std::to_string(have);
+    return false;
+  }
   t.data.resize(bytes);
-  f.read(t.data.data(), bytes);
-  if (static_cast<size_t>(f.gcount()) != bytes) {
-    error = "'" + path + "': expected " + std::to_string(bytes) +
+  f.read(t.data.data(), static_cast<std::streamsize>(bytes));
+  if (static_cast<uint64_t>(f.gcount()) != bytes) {
+    error = "'" + path + "': cannot read " + std::to_string(bytes) +
             " bytes of data";
     return false;
   }

@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/Passes.h"
+
+#include "lib/Support/JsonLimits.h"
 #include "passes/Transforms/SiteSelection.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -113,6 +115,11 @@ struct AttnApplyPolicyPass
     if (!buf) {
       module.emitError() << kPass << ": cannot read policy file '" << file
                          << "': " << buf.getError().message();
+      return signalPassFailure();
+    }
+    if (jsonTooDeep((*buf)->getBuffer())) {
+      module.emitError() << "policy '" << file << "': nested deeper than "
+                         << kMaxJsonDepth << " levels";
       return signalPassFailure();
     }
     llvm::Expected<llvm::json::Value> json =

@@ -298,7 +298,11 @@ FailureOr<CausalKind> raise::causalWithOffset(onnx::NodeOp node, int64_t past,
 FailureOr<CausalKind> raise::causalFromFlag(onnx::NodeOp node, StringRef attr,
                                             int64_t past, int64_t lq,
                                             int64_t lk) {
-  if (!node.getIntAttr(attr, 0))
+  int64_t flag = node.getIntAttr(attr, 0);
+  if (flag != 0 && flag != 1)
+    return node.emitError() << node.describe() << ": attribute " << attr
+                            << " is " << flag << " (expected 0 or 1)";
+  if (!flag)
     return CausalKind::none;
   return causalWithOffset(node, past, lq, lk);
 }

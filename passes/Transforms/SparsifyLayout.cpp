@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/SparsifyLayout.h"
+#include "lib/Support/JsonLimits.h"
 
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/JSON.h"
@@ -49,6 +50,11 @@ bool mlir::attn::readLayoutFile(StringRef path, int64_t blockSize,
   if (!buffer) {
     error = "cannot read layout file '" + path.str() +
             "': " + buffer.getError().message();
+    return false;
+  }
+  if (jsonTooDeep((*buffer)->getBuffer())) {
+    error = "layout file '" + path.str() + "': nested deeper than " +
+            std::to_string(kMaxJsonDepth) + " levels";
     return false;
   }
   llvm::Expected<llvm::json::Value> json =

@@ -238,6 +238,10 @@ def dense():
     # Default tiles, Lq > Lk and Lq < Lk with causality, scale and softcap.
     run_case("dense-default-tiles", (1, 3, 1, 150, 300, 64), causal="bottom_right",
              scale=0.2, seed=3)
+    # Tiles far larger than the problem are the problem's size (the scratch
+    # buffers are sized by the tiles: 10^5 x 10^5 would not fit).
+    run_case("dense-huge-tiles", (1, 2, 1, 37, 53, 16),
+             tiling=(100000, 100000), seed=40)
     run_case("dense-lq-gt-lk", (1, 2, 2, 90, 40, 16), tiling=(16, 16),
              causal="bottom_right", seed=4)
     run_case("dense-softcap", (1, 2, 1, 33, 65, 32), tiling=(16, 32),

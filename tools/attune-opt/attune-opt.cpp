@@ -32,6 +32,13 @@ int main(int argc, char **argv) {
 
   auto [inputFile, outputFile] =
       registerAndParseCLIOptions(argc, argv, "attune optimizer", registry);
+  // A pass error names its op and location; MLIR's default of printing the
+  // whole module after it (megabytes for a real model) stays available as
+  // --mlir-print-op-on-diagnostic=true.
+  if (auto *o = llvm::cl::getRegisteredOptions().lookup(
+          "mlir-print-op-on-diagnostic");
+      o && !o->getNumOccurrences())
+    static_cast<llvm::cl::opt<bool> *>(o)->setValue(false);
 
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> buffer;

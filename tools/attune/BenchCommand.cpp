@@ -14,11 +14,13 @@
 #include "attune/Runtime/CpuKernels.h"
 #include "lib/Runtime/Cpu/SharedLibRunner.h"
 #include "tools/attune/Commands.h"
+#include "tools/ToolSupport.h"
 #include "tools/attune/Session.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <algorithm>
 #include <functional>
 #include <iterator>
@@ -116,7 +118,8 @@ int mlir::attn::driver::benchCommand(int argc, char **argv) {
   if (!parseCommandLine(argc, argv, "bench",
                         "attune bench: time a model (JIT, or a shared "
                         "library from `attune compile`) on the CPU\n",
-                        {&opt.cat}))
+                        {&opt.cat},
+                        {"check", "rtol", "atol", "python", "output-dir"}))
     return 1;
   if (opt.runs == 0) {
     llvm::errs() << "error: --runs: must be at least 1\n";
@@ -127,8 +130,8 @@ int mlir::attn::driver::benchCommand(int argc, char **argv) {
                  << "\n";
     return 1;
   }
-  if (opt.flops < 0) {
-    llvm::errs() << "error: --flops: must not be negative\n";
+  if (!(opt.flops >= 0) || std::isinf(opt.flops)) {
+    llvm::errs() << "error: --flops: expected a finite count >= 0\n";
     return 1;
   }
 
@@ -151,7 +154,9 @@ int mlir::attn::driver::benchCommand(int argc, char **argv) {
     const std::pair<bool, const char *> misuse[] = {
         {!rewrite.empty(), "--rewrite/--policy"},
         {noRaise, "--no-raise"},
-        {opt.reference, "--reference"}};
+        {opt.reference, "--reference"},
+        {tools::givenImportOption() != nullptr,
+         tools::givenImportOption() ? tools::givenImportOption() : ""}};
     for (auto [set, name] : misuse)
       if (set) {
         llvm::errs() << "error: " << name << " does not apply to a shared "

@@ -278,11 +278,28 @@ int mlir::attn::driver::compileCommand(int argc, char **argv) {
   if (!parseCommandLine(argc, argv, "compile",
                         "attune compile: build a shared library (or IR, or an "
                         "object file) for a model\n",
-                        {&compileCat}))
+                        {&compileCat},
+                        {"check", "rtol", "atol", "python", "output-dir",
+                         "seed"}))
     return 1;
   if (emit != "mlir" && emit != "llvm" && emit != "obj" && emit != "lib") {
     llvm::errs() << "error: --emit: expected mlir, llvm, obj or lib, got '"
                  << emit << "'\n";
+    return 1;
+  }
+  // Checked before the (long) compilation: a path to write, and a header
+  // that does not overwrite it.
+  if (outputFile.empty() || llvm::sys::fs::is_directory(outputFile.getValue()) ||
+      llvm::sys::path::stem(outputFile.getValue()).empty()) {
+    llvm::errs() << "error: -o: expected a file path, got '" << outputFile
+                 << "'\n";
+    return 1;
+  }
+  if (!headerFile.empty() &&
+      (headerFile.getValue() == outputFile.getValue() ||
+       llvm::sys::fs::equivalent(headerFile.getValue(), outputFile.getValue()))) {
+    llvm::errs() << "error: --header: '" << headerFile
+                 << "' is the output file itself\n";
     return 1;
   }
   std::string name = entryName.empty()
@@ -437,8 +454,9 @@ int mlir::attn::driver::compileCommand(int argc, char **argv) {
   int rc = llvm::sys::ExecuteAndWait(cc, argRefs, std::nullopt, {}, 0, 0, &msg);
   llvm::sys::fs::remove_directories(tmpDir);
   if (rc != 0) {
-    llvm::errs() << "error: linking with " << cc << " failed (exit " << rc
-                 << ") " << msg << "\n";
+    llvm::errs() << "error: linking '" << outputFile << "' with " << cc
+                 << " failed (exit " << rc << ") " << msg << "\n";
+    llvm::sys::fs::remove(header); // no header without its library
     return 1;
   }
   llvm::outs() << "attune: wrote " << outputFile << " and " << header

@@ -259,7 +259,10 @@ int mlir::attn::driver::decodeCommand(int argc, char **argv) {
           "attune decode: run a decoder-with-past model step by step, "
           "carrying the KV cache and rewrite state (--check: onnxruntime on "
           "the dense model over the same tokens, with its own KV cache)\n",
-          {&decodeCat}))
+          {&decodeCat},
+          // The steps' shapes and inputs are the command's own.
+          {"input", "inputs", "input-shape", "dim", "default-dim",
+           "default-batch"}))
     return 1;
   if (promptLen < 1 || numSteps < 0) {
     llvm::errs() << "error: --prompt-len must be >= 1 and --steps >= 0\n";

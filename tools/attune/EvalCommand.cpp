@@ -188,8 +188,13 @@ int mlir::attn::driver::evalCommand(int argc, char **argv) {
   if (!parseCommandLine(argc, argv, "eval",
                         "attune eval: accuracy and run time of a rewrite "
                         "against the dense model\n",
-                        {&evalCat}))
+                        {&evalCat},
+                        {"check", "rtol", "atol", "python", "output-dir"}))
     return 1;
+  if (runs < 1) {
+    llvm::errs() << "error: --runs: must be at least 1\n";
+    return 1;
+  }
   if (rewrite.empty()) {
     llvm::errs() << "error: attune eval: nothing to evaluate; give --policy "
                     "FILE or --rewrite PIPELINE\n";
@@ -242,7 +247,7 @@ int mlir::attn::driver::evalCommand(int argc, char **argv) {
       !inputsFor(statsM->signature, denseM->signature, dIns, given, *module,
                  tIns))
     return 1;
-  unsigned n = std::max(1u, runs.getValue());
+  unsigned n = runs.getValue();
   double denseMs = timedRuns(*denseM, dIns, dOuts, n);
   double sparseMs = timedRuns(*sparseM, sIns, sOuts, n);
   if (denseMs < 0 || sparseMs < 0 || timedRuns(*statsM, tIns, tOuts, 0) < 0)
@@ -324,7 +329,7 @@ int mlir::attn::driver::evalCommand(int argc, char **argv) {
     print(r, false);
   llvm::outs() << llvm::format(
       "\nrun time (median of %u): dense %.3f ms, rewritten %.3f ms (%.2fx)\n",
-      std::max(1u, runs.getValue()), denseMs, sparseMs,
+      runs.getValue(), denseMs, sparseMs,
       sparseMs > 0 ? denseMs / sparseMs : 0.0);
 
   if (!jsonOut.empty()) {
@@ -352,7 +357,7 @@ int mlir::attn::driver::evalCommand(int argc, char **argv) {
         {"model", modelPath.getValue()},
         {"rewrite", rewrite.getValue()},
         {"seed", static_cast<int64_t>(seed)},
-        {"runs", static_cast<int64_t>(std::max(1u, runs.getValue()))},
+        {"runs", static_cast<int64_t>(runs.getValue())},
         {"time_ms",
          llvm::json::Object{{"dense", denseMs}, {"rewritten", sparseMs}}},
         {"sites", std::move(js)},

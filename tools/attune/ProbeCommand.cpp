@@ -164,7 +164,8 @@ int mlir::attn::driver::probeHeadsCommand(int argc, char **argv) {
   if (!parseCommandLine(argc, argv, "probe-heads",
                         "attune probe-heads: echo/induction scores of every "
                         "attention head and the suggested retrieval heads\n",
-                        {&probeCat}))
+                        {&probeCat},
+                        {"check", "rtol", "atol", "python", "output-dir"}))
     return 1;
   bool userInputs = !inputsDir.empty() || !inputFiles.empty();
   if (!userInputs && probeKind != "random-repeat") {
@@ -174,6 +175,24 @@ int mlir::attn::driver::probeHeadsCommand(int argc, char **argv) {
   }
   if (probeLen < 2 || probeRepeats < 2) {
     llvm::errs() << "error: --probe-len and --repeats must be >= 2\n";
+    return 1;
+  }
+  // The probe is one sequence of probe-len x repeats tokens.
+  if (probeLen > (int64_t{1} << 14) / probeRepeats) {
+    llvm::errs() << "error: --probe-len x --repeats is "
+                 << probeLen * probeRepeats << " tokens (at most "
+                 << (int64_t{1} << 14) << ")\n";
+    return 1;
+  }
+  for (auto [v, name] : {std::pair{echoTop.getValue(), "--echo-top"},
+                         {inductionTop.getValue(), "--induction-top"}})
+    if (!(v >= 0.0 && v <= 1.0)) {
+      llvm::errs() << "error: " << name
+                   << ": expected a fraction in [0, 1], got " << v << "\n";
+      return 1;
+    }
+  if (sinksOpt < 0 || recentOpt < 1) {
+    llvm::errs() << "error: --sinks must be >= 0 and --recent >= 1\n";
     return 1;
   }
   Session session;

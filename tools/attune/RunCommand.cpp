@@ -155,7 +155,11 @@ int runSharedLibrary() {
       {noRaise, "--no-raise"},
       {!compileTo.empty(), "--compile-to"},
       {report, "--report"},
-      {expectSites >= 0, "--expect-sites"}};
+      {expectSites >= 0, "--expect-sites"},
+      // ... unless they shape the --source model the library is checked
+      // against.
+      {tools::givenImportOption() != nullptr && sourceModel.empty(),
+       tools::givenImportOption() ? tools::givenImportOption() : ""}};
   for (auto [set, opt] : misuse)
     if (set) {
       llvm::errs() << "error: " << opt << " does not apply to a shared "

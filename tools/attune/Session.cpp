@@ -71,7 +71,8 @@ cl::opt<std::string> python("python",
 
 bool driver::parseCommandLine(int argc, char **argv, StringRef name,
                               StringRef overview,
-                              std::vector<cl::OptionCategory *> extra) {
+                              std::vector<cl::OptionCategory *> extra,
+                              std::vector<StringRef> unused) {
   std::string toolName = ("attune " + name).str();
   std::vector<char *> args = {const_cast<char *>(toolName.c_str())};
   for (int i = 2; i < argc; ++i)
@@ -84,10 +85,33 @@ bool driver::parseCommandLine(int argc, char **argv, StringRef name,
   if (!cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
                                    overview))
     return false;
+  // Every command's options are registered in one binary: an option of
+  // another command (or of LLVM itself) parses, and would be ignored.
+  for (auto &entry : cl::getRegisteredOptions()) {
+    cl::Option *o = entry.second;
+    if (!o->getNumOccurrences())
+      continue;
+    bool ours = llvm::any_of(o->Categories, [&](cl::OptionCategory *c) {
+      return llvm::is_contained(cats, c);
+    });
+    if (!ours || llvm::is_contained(unused, o->ArgStr)) {
+      llvm::errs() << "error: " << toolName << ": --" << o->ArgStr
+                   << " is not an option of this command (see " << toolName
+                   << " --help)\n";
+      return false;
+    }
+  }
   if (modelPath.empty()) {
     llvm::errs() << "error: " << toolName << ": no model given\n";
     return false;
   }
+  for (auto [opt, name] : {std::pair{&rtol, "--rtol"}, {&atol, "--atol"}})
+    if (!(opt->getValue() >= 0.0) || std::isinf(opt->getValue())) {
+      llvm::errs() << "error: " << name
+                   << ": expected a finite tolerance >= 0, got "
+                   << opt->getValue() << "\n";
+      return false;
+    }
   // --policy P is the pipeline attn-apply-policy{file="P"} (quoted so that
   // any path survives the option parser), ahead of --rewrite.
   if (!policy.empty()) {

@@ -47,9 +47,14 @@ extern llvm::cl::opt<std::string> python;
 /// Parses argv[2..] for command `name` with the common and `extra` option
 /// categories visible in --help. Returns false on a parse error or a missing
 /// model.
+/// Parses the command line of `attune NAME`: the common and import options,
+/// and the options of `extra` categories. Options of other commands, and
+/// common options the command does not use (`unused`, names without the
+/// dashes), are errors rather than silently ignored.
 bool parseCommandLine(int argc, char **argv, llvm::StringRef name,
                       llvm::StringRef overview,
-                      std::vector<llvm::cl::OptionCategory *> extra);
+                      std::vector<llvm::cl::OptionCategory *> extra,
+                      std::vector<llvm::StringRef> unused = {});
 
 double msSince(std::chrono::steady_clock::time_point t0);
 

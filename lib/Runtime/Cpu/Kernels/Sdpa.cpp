@@ -14,6 +14,7 @@
 #include "lib/Runtime/Cpu/Kernels/SdpaKernels.h"
 #include "lib/Runtime/Cpu/Kernels/ThreadPool.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -69,9 +70,15 @@ extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
     attune_sdpa_f32(&joined);
     return;
   }
-  int64_t tileQ = a.tile_q > 0 ? a.tile_q : 64;
+  // Requested tiles larger than the problem are the problem's size: the
+  // scratch buffers are sized by the tiles.
+  int64_t tileQ =
+      a.tile_q > 0 ? std::min(a.tile_q, std::max<int64_t>(a.len_q, 1)) : 64;
   // Key tiles start on 16-key blocks of the packed K^T.
-  int64_t tileK = a.tile_k > 0 ? (a.tile_k + 15) / 16 * 16 : 128;
+  int64_t tileK =
+      a.tile_k > 0
+          ? (std::min(a.tile_k, std::max<int64_t>(a.len_k, 1)) + 15) / 16 * 16
+          : 128;
   // A block map with narrower key blocks than the key tile (SLA 64, SALE
   // 32): key tiles of one block, so that a tile is skipped or computed
   // whole instead of computed and then partly masked.
