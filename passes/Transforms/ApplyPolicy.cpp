@@ -130,8 +130,17 @@ struct AttnApplyPolicyPass
       return signalPassFailure();
     }
     const llvm::json::Array *rules = json->getAsArray();
-    if (auto *obj = json->getAsObject())
+    if (auto *obj = json->getAsObject()) {
       rules = obj->getArray("rules");
+      for (const auto &kv : *obj)
+        if (rules && kv.first != "rules" && kv.first != "comment") {
+          module.emitError() << "policy '" << file << "': unknown key '"
+                             << StringRef(kv.first)
+                             << "' (a policy object has \"rules\" and an "
+                                "optional \"comment\")";
+          return signalPassFailure();
+        }
+    }
     if (!rules) {
       module.emitError() << "policy '" << file
                          << "': expected a list of rules or {\"rules\": [...]}";
@@ -197,6 +206,10 @@ LogicalResult AttnApplyPolicyPass::applyRule(ModuleOp module, size_t idx,
       return ruleError(module, idx, *method)
              << "key '" << key
              << "': expected a number, a string, a boolean or a list of them";
+    if ((key == "layers" || key == "heads") && value->empty())
+      return ruleError(module, idx, *method)
+             << "'" << key << "' is empty; leave the key out to select every "
+             << (key == "layers" ? "site" : "head");
     if (key == "layers") {
       layers = *value;
       continue;

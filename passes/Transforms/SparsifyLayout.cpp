@@ -70,6 +70,13 @@ bool mlir::attn::readLayoutFile(StringRef path, int64_t blockSize,
     return false;
   }
   std::string prefix = "layout file '" + path.str() + "': ";
+  for (const auto &kv : *obj)
+    if (kv.first != "block_size" && kv.first != "block_row_indices" &&
+        kv.first != "block_col_indices") {
+      error = prefix + "unknown key '" + std::string(StringRef(kv.first)) +
+              "' (expected block_size, block_row_indices, block_col_indices)";
+      return false;
+    }
   if (const llvm::json::Value *bs = obj->get("block_size")) {
     std::optional<int64_t> v = bs->getAsInteger();
     if (!v || *v != blockSize) {
@@ -115,6 +122,17 @@ bool mlir::attn::readLayoutFile(StringRef path, int64_t blockSize,
                       "block_col_indices";
       return false;
     }
+    // Layouts of one file share a column-array length: what follows the
+    // last row's entries is padding, and must say so (-1), so that a row
+    // pointer array that stops short is not taken for padding.
+    for (size_t e = ptr[size]; e < col.size(); ++e)
+      if (col[e] != -1) {
+        error = where + "block_col_indices entry " + std::to_string(e) +
+                " is past the last row pointer (" + std::to_string(ptr[size]) +
+                ") but is " + std::to_string(col[e]) +
+                ", not -1 padding";
+        return false;
+      }
     for (int64_t r = 0; r < size; ++r) {
       if (ptr[r + 1] < ptr[r]) {
         error = where + "row pointers must not decrease";

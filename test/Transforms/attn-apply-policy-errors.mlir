@@ -17,6 +17,8 @@
 // RUN: attune-opt %t/head.mlir --verify-diagnostics --attn-apply-policy=file=%t/head.json
 // RUN: attune-opt %t/select.mlir --verify-diagnostics --attn-apply-policy=file=%t/select.json
 // RUN: attune-opt %t/afterlinear.mlir --verify-diagnostics --attn-apply-policy=file=%t/afterlinear.json
+// RUN: attune-opt %t/emptylayers.mlir --verify-diagnostics --attn-apply-policy=file=%t/emptylayers.json
+// RUN: attune-opt %t/topkey.mlir --verify-diagnostics --attn-apply-policy=file=%t/topkey.json
 
 //--- missing.mlir
 // expected-error @+1 {{nonexistent.json': No such file or directory}}
@@ -207,3 +209,28 @@ module {
 }
 //--- afterlinear.json
 [{"method": "elu1", "layers": "0"}, {"method": "dense", "layers": "0-1"}]
+
+//--- emptylayers.mlir
+// An empty list selects nothing; it is not "every site".
+// expected-error @+1 {{emptylayers.json': rule 0 (method act): 'layers' is empty; leave the key out to select every site}}
+module {
+  func.func @f(%q: tensor<1x4x8x4xf32>) -> (tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32>) {
+    %0 = attn.sdpa %q, %q, %q {attn.site = 0 : i64, causal = #attn.causal<top_left>} : tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32> -> tensor<1x4x8x4xf32>
+    %1 = attn.sdpa %q, %q, %q {attn.site = 1 : i64} : tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32> -> tensor<1x4x8x4xf32>
+    return %0, %1 : tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32>
+  }
+}
+//--- emptylayers.json
+[{"method": "act", "layers": []}]
+
+//--- topkey.mlir
+// expected-error @+1 {{topkey.json': unknown key 'version' (a policy object has "rules" and an optional "comment")}}
+module {
+  func.func @f(%q: tensor<1x4x8x4xf32>) -> (tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32>) {
+    %0 = attn.sdpa %q, %q, %q {attn.site = 0 : i64, causal = #attn.causal<top_left>} : tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32> -> tensor<1x4x8x4xf32>
+    %1 = attn.sdpa %q, %q, %q {attn.site = 1 : i64} : tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32> -> tensor<1x4x8x4xf32>
+    return %0, %1 : tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32>
+  }
+}
+//--- topkey.json
+{"rules": [], "version": 2}

@@ -27,6 +27,8 @@
 // RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=block-static block-size=8 layout=%t/bad-col.json' 2>&1 | FileCheck %s --check-prefix=BADCOL
 // RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=block-static block-size=16 layout=%t/three-layouts.json' 2>&1 | FileCheck %s --check-prefix=BADBS
 // RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=window heads=1-x' 2>&1 | FileCheck %s --check-prefix=LIST
+// RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=block-static block-size=8 layout=%t/short-ptr.json' 2>&1 | FileCheck %s --check-prefix=SHORTPTR
+// RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=block-static block-size=8 layout=%t/extra-key.json' 2>&1 | FileCheck %s --check-prefix=EXTRAKEY
 
 // PATTERN: error: attn-sparsify: unknown pattern 'bogus'; expected window, neighborhood, headwise, block-static or dynamic
 // METHOD: error: attn-sparsify: unknown method 'flash'; expected moba, sla or sale
@@ -45,6 +47,8 @@
 // BADCOL: error: attn-sparsify: layout file '{{.*}}bad-col.json': layout 0: row 1 lists key block 5, outside the 2x2 grid
 // BADBS: error: attn-sparsify: layout file '{{.*}}three-layouts.json': its block_size does not match block-size=16
 // LIST: error: attn-sparsify: heads: expected a list of indices or ranges like '0-3,7', got '1-x'
+// SHORTPTR: error: attn-sparsify: layout file '{{.*}}short-ptr.json': layout 0: block_col_indices entry 2 is past the last row pointer (2) but is 1, not -1 padding
+// EXTRAKEY: error: attn-sparsify: layout file '{{.*}}extra-key.json': unknown key 'block_cols' (expected block_size, block_row_indices, block_col_indices)
 
 //--- one.mlir
 func.func @one(%q: tensor<1x4x64x16xf32>, %k: tensor<1x4x64x16xf32>, %v: tensor<1x4x64x16xf32>) -> tensor<1x4x64x16xf32> {
@@ -54,6 +58,12 @@ func.func @one(%q: tensor<1x4x64x16xf32>, %k: tensor<1x4x64x16xf32>, %v: tensor<
 
 //--- bad-col.json
 {"block_size": 8, "block_row_indices": [[0, 1, 2]], "block_col_indices": [[0, 5]]}
+
+//--- short-ptr.json
+{"block_size": 8, "block_row_indices": [[0, 1, 2]], "block_col_indices": [[0, 1, 1]]}
+
+//--- extra-key.json
+{"block_size": 8, "block_row_indices": [[0, 1, 2]], "block_col_indices": [[0, 1]], "block_cols": [[0]]}
 
 //--- three-layouts.json
 {"block_size": 8, "block_row_indices": [[0, 1, 2], [0, 1, 2], [0, 1, 2]],
