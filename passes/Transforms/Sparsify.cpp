@@ -82,16 +82,17 @@ private:
 /// per-method defaults (options left at -1).
 LogicalResult AttnSparsifyPass::resolveOptions(ModuleOp module) {
   auto fail = [&]() { return module.emitError() << kPass << ": "; };
+  // -1 marks "not given" (the per-pattern default); a value the user gives,
+  // -1 included, must be >= 0.
   auto pick = [](int64_t v, int64_t dflt) { return v < 0 ? dflt : v; };
-  for (auto [name, v] : {std::pair<StringRef, int64_t>{"sinks", sinks},
-                         {"block-q", blockQ},
-                         {"block-k", blockK},
-                         {"topk", topk},
-                         {"sink-blocks", sinkBlocks},
-                         {"local-blocks", localBlocks},
-                         {"min-q-len", minQLen}})
-    if (v < -1)
-      return fail() << name << " must be >= 0, got " << v;
+  for (auto *o : {&sinks, &blockQ, &blockK, &topk, &sinkBlocks, &localBlocks,
+                  &minQLen})
+    if (o->hasValue() && o->getValue() < 0)
+      return fail() << o->getArgStr() << " must be >= 0, got "
+                    << o->getValue();
+  if (topkRatio.hasValue() && !(topkRatio > 0.0 && topkRatio <= 1.0))
+    return fail() << "topk-ratio must be in (0, 1], got "
+                  << topkRatio.getValue();
   std::optional<Pattern> p = llvm::StringSwitch<std::optional<Pattern>>(pattern)
                                  .Case("window", Pattern::Window)
                                  .Case("neighborhood", Pattern::Neighborhood)
@@ -104,6 +105,51 @@ LogicalResult AttnSparsifyPass::resolveOptions(ModuleOp module) {
                   << "'; expected window, neighborhood, headwise, "
                      "block-static or dynamic";
   pat = *p;
+  // Options of another pattern (or dynamic method) are errors: they would
+  // be ignored without a word.
+  {
+    std::string m = pat == Pattern::Dynamic ? method.getValue() : "";
+    auto applies = [&](StringRef opt) -> bool {
+      return llvm::StringSwitch<bool>(opt)
+          .Cases({"pattern", "layers", "heads"}, true)
+          .Case("window", pat == Pattern::Window)
+          .Case("sinks", pat == Pattern::Window || pat == Pattern::Headwise ||
+                             pat == Pattern::Neighborhood)
+          .Case("causal-form", pat == Pattern::Window ||
+                                   pat == Pattern::Neighborhood ||
+                                   pat == Pattern::Headwise)
+          .Cases({"kernel", "dilation"}, pat == Pattern::Neighborhood)
+          .Cases({"retrieval-heads", "recent"}, pat == Pattern::Headwise)
+          // (compensation has its own message below.)
+          .Cases({"block-size", "layout", "layout-kind", "stride"},
+                 pat == Pattern::BlockStatic)
+          .Case("local-blocks",
+                pat == Pattern::BlockStatic || pat == Pattern::Dynamic)
+          .Cases({"method", "block-q", "block-k", "sink-blocks", "min-q-len"},
+                 pat == Pattern::Dynamic)
+          // (topk with sla and topk-ratio with moba get their own message
+          // below.)
+          .Cases({"topk", "topk-ratio"},
+                 pat == Pattern::Dynamic && (m == "moba" || m == "sla"))
+          .Case("tau", pat == Pattern::Dynamic && m == "sale")
+          .Default(true);
+    };
+    StringRef stray;
+    auto check = [&](auto &o) {
+      if (stray.empty() && o.hasValue() && !applies(o.ArgStr))
+        stray = o.ArgStr;
+    };
+    check(window), check(sinks), check(causalForm), check(kernel);
+    check(dilation), check(retrievalHeads), check(recent);
+    check(compensation), check(blockSize), check(layout), check(layoutKind);
+    check(stride), check(method), check(blockQ), check(blockK), check(topk);
+    check(topkRatio), check(tau), check(sinkBlocks), check(localBlocks);
+    check(minQLen);
+    if (!stray.empty())
+      return fail() << stray << " does not apply to pattern "
+                    << pattern.getValue()
+                    << (m.empty() ? std::string() : " with method " + m);
+  }
   if (causalForm != "auto" && causalForm != "causal" &&
       causalForm != "bidirectional")
     return fail() << "unknown causal-form '" << causalForm.getValue()

@@ -28,6 +28,10 @@
 // RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=block-static block-size=16 layout=%t/three-layouts.json' 2>&1 | FileCheck %s --check-prefix=BADBS
 // RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=window heads=1-x' 2>&1 | FileCheck %s --check-prefix=LIST
 // RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=block-static block-size=8 layout=%t/short-ptr.json' 2>&1 | FileCheck %s --check-prefix=SHORTPTR
+// RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=window window=4 sinks=-1' 2>&1 | FileCheck %s --check-prefix=MINUS1
+// RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=dynamic method=sla topk-ratio=-0.1' 2>&1 | FileCheck %s --check-prefix=NEGRATIO
+// RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=window window=4 topk=3' 2>&1 | FileCheck %s --check-prefix=STRAY
+// RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=dynamic method=moba tau=0.5' 2>&1 | FileCheck %s --check-prefix=STRAYTAU
 // RUN: not attune-opt %t/one.mlir --attn-sparsify='pattern=block-static block-size=8 layout=%t/extra-key.json' 2>&1 | FileCheck %s --check-prefix=EXTRAKEY
 
 // PATTERN: error: attn-sparsify: unknown pattern 'bogus'; expected window, neighborhood, headwise, block-static or dynamic
@@ -47,6 +51,10 @@
 // BADCOL: error: attn-sparsify: layout file '{{.*}}bad-col.json': layout 0: row 1 lists key block 5, outside the 2x2 grid
 // BADBS: error: attn-sparsify: layout file '{{.*}}three-layouts.json': its block_size does not match block-size=16
 // LIST: error: attn-sparsify: heads: expected a list of indices or ranges like '0-3,7', got '1-x'
+// MINUS1: error: attn-sparsify: sinks must be >= 0, got -1
+// NEGRATIO: error: attn-sparsify: topk-ratio must be in (0, 1], got -1.000000e-01
+// STRAY: error: attn-sparsify: topk does not apply to pattern window
+// STRAYTAU: error: attn-sparsify: tau does not apply to pattern dynamic with method moba
 // SHORTPTR: error: attn-sparsify: layout file '{{.*}}short-ptr.json': layout 0: block_col_indices entry 2 is past the last row pointer (2) but is 1, not -1 padding
 // EXTRAKEY: error: attn-sparsify: layout file '{{.*}}extra-key.json': unknown key 'block_cols' (expected block_size, block_row_indices, block_col_indices)
 
