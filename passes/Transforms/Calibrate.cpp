@@ -59,6 +59,15 @@ private:
   Attribute buildModifier(ModuleOp module) {
     MLIRContext *ctx = module.getContext();
     auto f64 = [&](double v) { return FloatAttr::get(Float64Type::get(ctx), v); };
+    for (auto [set, name, wanted] :
+         {std::tuple{beta.hasValue(), "beta", "act"},
+          std::tuple{tau.hasValue(), "tau", "act"},
+          std::tuple{gamma.hasValue(), "gamma", "zerotuning"}})
+      if (set && method != wanted && (method == "act" || method == "zerotuning")) {
+        module.emitError() << kPass << ": " << name
+                           << " does not apply to method " << method;
+        return nullptr;
+      }
     if (method == "zerotuning") {
       // ln(gamma) is the logit bias: gamma must be positive and finite.
       if (!(gamma > 0.0) || !std::isfinite(gamma)) {

@@ -158,6 +158,20 @@ LogicalResult AttnLinearizePass::checkOptions(ModuleOp module) {
   if (kind == Kind::Unknown)
     return fail() << "unknown feature '" << feature
                   << "'; expected elu1, relu, mala, lightning, agent or hybrid";
+  // Options of another feature map are errors, not silently ignored.
+  {
+    StringRef stray;
+    auto check = [&](auto &o, bool applies) {
+      if (stray.empty() && o.hasValue() && !applies)
+        stray = o.ArgStr;
+    };
+    check(agents, kind == Kind::Agent);
+    check(blockSize, kind == Kind::Hybrid);
+    check(topkRatio, kind == Kind::Hybrid);
+    check(kernel, kind == Kind::Hybrid);
+    if (!stray.empty())
+      return fail() << stray << " does not apply to feature=" << feature;
+  }
   if (chunk <= 0)
     return fail() << "chunk must be positive, got "
                   << static_cast<int64_t>(chunk);

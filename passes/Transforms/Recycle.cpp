@@ -92,6 +92,14 @@ private:
     if (schedule != "fixed" && schedule != "similarity")
       return fail() << "unknown schedule '" << schedule.getValue()
                     << "' (expected fixed or similarity)";
+    bool fixed = schedule == "fixed";
+    if (fixed && (checkEvery.hasValue() || threshold.hasValue()))
+      return fail() << (checkEvery.hasValue() ? "check-every" : "threshold")
+                    << " does not apply to schedule fixed";
+    if (!fixed && stride.hasValue())
+      return fail() << "stride does not apply to schedule similarity";
+    if (topk > 0 && topkRatio.hasValue())
+      return fail() << "topk-ratio applies only when topk is 0";
     if (stride < 1)
       return fail() << "stride must be >= 1, got " << stride.getValue();
     if (checkEvery < 1)

@@ -9,6 +9,7 @@
 // RUN: attune-opt %t/compensation.mlir --verify-diagnostics --attn-calibrate="method=act"
 // RUN: attune-opt %t/conflict.mlir --verify-diagnostics --attn-calibrate="method=act heads=0"
 // RUN: attune-opt %t/nosite.mlir --verify-diagnostics --attn-calibrate
+// RUN: attune-opt %t/stray.mlir --verify-diagnostics --attn-calibrate="method=act gamma=3"
 
 //--- method.mlir
 // expected-error @+1 {{attn-calibrate: unknown method 'softmax1'; expected zerotuning or act}}
@@ -82,5 +83,14 @@ func.func @f(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
 module {
   func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
     return %x : tensor<4xf32>
+  }
+}
+
+//--- stray.mlir
+// expected-error @+1 {{attn-calibrate: gamma does not apply to method act}}
+module {
+  func.func @f(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+    %0 = attn.sdpa %q, %q, %q {attn.site = 0 : i64} : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+    return %0 : tensor<1x2x4x8xf32>
   }
 }

@@ -4,6 +4,7 @@
 // RUN: split-file %s %t
 // RUN: attune-opt %t/feature.mlir --verify-diagnostics --attn-linearize="feature=cosformer"
 // RUN: attune-opt %t/chunk.mlir --verify-diagnostics --attn-linearize="feature=lightning chunk=0"
+// RUN: attune-opt %t/stray.mlir --verify-diagnostics --attn-linearize="feature=relu agents=3"
 // RUN: attune-opt %t/decay-feature.mlir --verify-diagnostics --attn-linearize="feature=elu1 decay=0.1"
 // RUN: attune-opt %t/decay-negative.mlir --verify-diagnostics --attn-linearize="feature=lightning decay=-1"
 // RUN: attune-opt %t/decay-length.mlir --verify-diagnostics --attn-linearize="feature=lightning decay=0.1,0.2,0.3"
@@ -211,5 +212,15 @@ module {
     // expected-error @+1 {{has no reference decomposition for this configuration}}
     %0 = attn.linear %q, %q, %q exclude(%x : tensor<1x2x2x2xi1>) {block_size = array<i64: 4, 4>, causal, variant = #attn.linear<lightning>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
     return %0 : tensor<1x2x8x16xf32>
+  }
+}
+
+//--- stray.mlir
+// An option of another feature map is an error, not ignored.
+// expected-error @+1 {{attn-linearize: agents does not apply to feature=relu}}
+module {
+  func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+    %0 = attn.sdpa %q, %k, %k {attn.site = 0 : i64} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+    return %0 : tensor<1x4x8x16xf32>
   }
 }

@@ -5,8 +5,14 @@
 // RUN: not attune-opt %s --attn-recycle=heads=4 --split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=HEADS
 // RUN: not attune-opt %s --attn-recycle=topk-ratio=1.5 --split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=RATIO
 // RUN: not attune-opt %s --attn-recycle=pool=0 --split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=POOL
+// RUN: not attune-opt %s --attn-recycle='stride=3 threshold=0.5' --split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOTFIXED
+// RUN: not attune-opt %s --attn-recycle='schedule=similarity stride=3' --split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOTSIM
+// RUN: not attune-opt %s --attn-recycle='topk=4 topk-ratio=0.5' --split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=BOTHK
 
 // STRIDE: error: attn-recycle: stride must be >= 1, got 0
+// NOTFIXED: error: attn-recycle: threshold does not apply to schedule fixed
+// NOTSIM: error: attn-recycle: stride does not apply to schedule similarity
+// BOTHK: error: attn-recycle: topk-ratio applies only when topk is 0
 // SCHED: error: attn-recycle: unknown schedule 'sometimes' (expected fixed or similarity)
 // LAYERS: error: attn-recycle: layers: site 3 does not exist
 // HEADS: error: attn-recycle: heads: head 4
