@@ -603,8 +603,23 @@ OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model) {
     func.setArgAttr(i, "onnx.name", b.getStringAttr(name));
     values[name] = entry->getArgument(i);
   }
-  for (int i = 0; i < g.output_size(); ++i)
+  for (int i = 0; i < g.output_size(); ++i) {
     func.setResultAttr(i, "onnx.name", b.getStringAttr(g.output(i).name()));
+    // The declared type (dynamic where symbolic), checked and dropped by
+    // onnx-infer-shapes.
+    const auto &ot = g.output(i).type();
+    auto it = declared.find(g.output(i).name());
+    if (!ot.has_tensor_type() || it == declared.end())
+      continue;
+    Type decl = UnrankedTensorType::get(it->second);
+    if (ot.tensor_type().has_shape()) {
+      SmallVector<int64_t> dims;
+      for (const auto &d : ot.tensor_type().shape().dim())
+        dims.push_back(d.has_dim_value() ? d.dim_value() : ShapedType::kDynamic);
+      decl = RankedTensorType::get(dims, it->second);
+    }
+    func.setResultAttr(i, "onnx.declared_type", TypeAttr::get(decl));
+  }
   b.setInsertionPointToStart(entry);
 
   for (const auto &t : g.initializer()) {

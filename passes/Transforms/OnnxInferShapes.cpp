@@ -121,6 +121,39 @@ struct OnnxInferShapesPass
     if (func.isExternal())
       return success();
     Operation *ret = func.getBody().back().getTerminator();
+    // What the graph declares for its outputs against what it computes: a
+    // different element type is an invalid model (onnxruntime rejects it);
+    // a different shape is reported (onnxruntime warns and runs).
+    for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
+      if (i >= func.getNumResults())
+        break;
+      auto declAttr = func.getResultAttrOfType<TypeAttr>(i, "onnx.declared_type");
+      if (!declAttr)
+        continue;
+      func.removeResultAttr(
+          i, StringAttr::get(&getContext(), "onnx.declared_type"));
+      auto declared = dyn_cast<TensorType>(declAttr.getValue());
+      auto actual = dyn_cast<RankedTensorType>(v.getType());
+      if (!declared || !actual)
+        continue;
+      auto nameAttr = func.getResultAttrOfType<StringAttr>(i, "onnx.name");
+      std::string name = nameAttr ? nameAttr.str() : std::to_string(i);
+      if (declared.getElementType() != actual.getElementType())
+        return func.emitError()
+               << "graph output '" << name << "' is declared "
+               << declared.getElementType() << " but computes "
+               << actual.getElementType();
+      auto ranked = dyn_cast<RankedTensorType>(declared);
+      if (!ranked)
+        continue;
+      bool same = ranked.getRank() == actual.getRank();
+      for (int64_t d = 0; same && d < actual.getRank(); ++d)
+        same = ranked.isDynamicDim(d) || actual.isDynamicDim(d) ||
+               ranked.getDimSize(d) == actual.getDimSize(d);
+      if (!same)
+        func.emitWarning() << "graph output '" << name << "' is declared "
+                           << ranked << " but computes " << actual;
+    }
     func.setFunctionType(FunctionType::get(
         &getContext(), func.getArgumentTypes(), ret->getOperandTypes()));
     // Folded nodes and the shape arithmetic that fed them are now dead.

@@ -98,9 +98,25 @@ FailureOr<SmallVector<int64_t>> broadcastInputs(ShapeCtx &c, unsigned first) {
   return out;
 }
 
+/// ONNX gives these ops one type variable T for all their inputs: mixed
+/// element types are an invalid model (onnxruntime rejects it), not
+/// something to compute in the first input's type.
+LogicalResult sameElementTypes(ShapeCtx &c, unsigned n) {
+  for (unsigned i = 1; i < n; ++i)
+    if (c.elem(i) != c.elem(0))
+      return c.error() << "input " << i << " has element type " << c.elem(i)
+                       << " but input 0 has " << c.elem(0)
+                       << " (the op takes one element type)";
+  return success();
+}
+
 template <unsigned MinInputs, bool ToBool>
 LogicalResult broadcastRule(ShapeCtx &c) {
   if (failed(c.need(MinInputs)))
+    return failure();
+  // Pow's exponent has its own type variable.
+  if (c.node.getOpType() != "Pow" &&
+      failed(sameElementTypes(c, c.node.getInputs().size())))
     return failure();
   FailureOr<SmallVector<int64_t>> s = broadcastInputs(c, 0);
   if (failed(s))
@@ -122,7 +138,7 @@ LogicalResult whereRule(ShapeCtx &c) {
 /// Numpy matmul of shapes `a` and `b`; `transA`/`transB` swap the last two
 /// dims of a matrix operand first (FusedMatMul).
 LogicalResult matmulRule(ShapeCtx &c, bool transA, bool transB) {
-  if (failed(c.need(2)))
+  if (failed(c.need(2)) || failed(sameElementTypes(c, 2)))
     return failure();
   SmallVector<int64_t> a(c.shape(0)), b(c.shape(1));
   if (a.empty() || b.empty())

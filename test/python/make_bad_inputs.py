@@ -100,6 +100,24 @@ def main():
     m.ir_version = 8
     onnx.save(m, p("dup_output.onnx"))
 
+    # Outputs declared with another element type / shape than computed; a
+    # MatMul of float and int32.
+    for name, et, shape in (("out_type", T.INT32, [2, 3]),
+                            ("out_shape", T.FLOAT, [7, 7])):
+        g = h.make_graph([h.make_node("Relu", ["X"], ["Y"])], "g",
+                         [h.make_tensor_value_info("X", T.FLOAT, [2, 3])],
+                         [h.make_tensor_value_info("Y", et, shape)])
+        m = h.make_model(g, opset_imports=[h.make_opsetid("", 17)])
+        m.ir_version = 8
+        onnx.save(m, p(name + ".onnx"))
+    g = h.make_graph([h.make_node("MatMul", ["X", "W"], ["Y"])], "g",
+                     [h.make_tensor_value_info("X", T.FLOAT, [2, 3]),
+                      h.make_tensor_value_info("W", T.INT32, [3, 2])],
+                     [h.make_tensor_value_info("Y", T.FLOAT, None)])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, p("mixed.onnx"))
+
     # Attention-23 with is_causal = 2 (the attribute is 0 or 1).
     vi = lambda n: h.make_tensor_value_info(n, T.FLOAT, [1, 2, 4, 8])  # noqa
     g = h.make_graph([h.make_node("Attention", ["Q", "K", "V"], ["O"],
