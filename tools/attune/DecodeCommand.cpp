@@ -353,14 +353,22 @@ int mlir::attn::driver::decodeCommand(int argc, char **argv) {
         for (int64_t i = 0; i < promptLen; ++i)
           row[i] = ids(rng);
     }
+    // The diagnostics above name the node; this line says which step (and
+    // cache length) they belong to.
+    auto stepFailed = [&] {
+      llvm::errs() << "error: attune decode: step " << t << " (" << n
+                   << " token(s) after a cache of " << past
+                   << ") failed; see the error above\n";
+      return 1;
+    };
     if (!stepInputs(roles, past, n, tokens, rng, carried, in, err)) {
       llvm::errs() << "error: " << err << "\n";
-      return 1;
+      return stepFailed();
     }
     Session session;
     OwningOpRef<ModuleOp> module = importStep(session, in);
     if (!module)
-      return 1;
+      return stepFailed();
     // The longest cache of the run: rewrites that size state by the context
     // (attn-recycle's top-K) then keep the same shapes at every step.
     (*module)->setAttr(
@@ -371,7 +379,7 @@ int mlir::attn::driver::decodeCommand(int argc, char **argv) {
     spec.rewrite = rewrite;
     std::unique_ptr<CompiledModel> compiled = compile(session, *module, spec);
     if (!compiled)
-      return 1;
+      return stepFailed();
     const Signature &sig = compiled->signature;
     std::vector<HostArray> ins, outs;
     for (const TensorSpec &s : sig.inputs) {
