@@ -604,8 +604,29 @@ Value RecycleBuilder::selectTopK(Value score) {
 
   // 4. rank[b, g, r] = #{r' : key[r'] > key[r] or (equal and r' < r)}
   // (positions ascend with r), a permutation of [0, K); then
-  // top[b, g, rank[r]] = pos[r] (padding ranks last and stays -1).
-  Value zero = fill({batch, hkv, topk}, i64, b.getI64IntegerAttr(0));
+  // top[b, g, rank[r]] = pos[r] (padding ranks last and stays -1). Only the
+  // first min(K, Lk) entries can hold a position: with K > Lk (a cache
+  // still shorter than K) the rest is padding and is neither ranked nor
+  // placed, which keeps this O(min(K, Lk)^2) instead of O(K^2).
+  const int64_t kk = std::min(topk, lk);
+  if (kk < topk) {
+    auto head = [&](Value t) {
+      auto tt = cast<RankedTensorType>(t.getType());
+      SmallVector<OpFoldResult> offs(3, b.getIndexAttr(0)),
+          strides(3, b.getIndexAttr(1));
+      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(batch),
+                                         b.getIndexAttr(hkv),
+                                         b.getIndexAttr(kk)};
+      return tensor::ExtractSliceOp::create(
+                 b, loc,
+                 RankedTensorType::get({batch, hkv, kk}, tt.getElementType()),
+                 t, offs, sizes, strides)
+          .getResult();
+    };
+    pos = head(pos);
+    key = head(key);
+  }
+  Value zero = fill({batch, hkv, kk}, i64, b.getI64IntegerAttr(0));
   Value rank = generic(
       zero, {key, key},
       {map(4, {dim_(0), dim_(1), dim_(3)}), map(4, {dim_(0), dim_(1), dim_(2)}),
@@ -626,13 +647,13 @@ Value RecycleBuilder::selectTopK(Value score) {
       });
   // The placement is a scatter: one O(K) loop per [b, g].
   Value top0 = fill({batch, hkv, topk}, i64, b.getI64IntegerAttr(-1));
-  auto place = scf::ForOp::create(b, loc, c0, index(batch * hkv * topk), c1,
+  auto place = scf::ForOp::create(b, loc, c0, index(batch * hkv * kk), c1,
                                   ValueRange{top0});
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(place.getBody());
     Value flat = place.getInductionVar();
-    Value ck = index(topk), cg = index(hkv);
+    Value ck = index(kk), cg = index(hkv);
     Value r = arith::RemUIOp::create(b, loc, flat, ck);
     Value bg = arith::DivUIOp::create(b, loc, flat, ck);
     Value gi = arith::RemUIOp::create(b, loc, bg, cg);
