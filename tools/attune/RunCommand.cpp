@@ -61,14 +61,20 @@ int compareOutputs(const Signature &sig, const std::vector<HostArray> &outs,
   for (size_t i = 0; i < outs.size(); ++i) {
     const TensorSpec &s = sig.outputs[i];
     Comparison c = compare(outs[i], refs[s.name], rtol, driver::atol);
+    if (!c.problem.empty()) {
+      // No error figures for outputs that cannot be compared at all.
+      llvm::outs() << llvm::format("  %-24s %-14s MISMATCH: ", s.name.c_str(),
+                                   outs[i].shapeStr().c_str())
+                   << c.problem << "\n";
+      status = 1;
+      continue;
+    }
     llvm::outs() << llvm::format("  %-24s %-14s max_abs_err %.3e  "
                                  "max_rel_err %.3e  %s\n",
                                  s.name.c_str(), outs[i].shapeStr().c_str(),
                                  c.maxAbs, c.maxRel,
                                  c.ok() ? "OK" : "MISMATCH");
-    if (!c.problem.empty())
-      llvm::outs() << "    " << c.problem << "\n";
-    else if (c.bad)
+    if (c.bad)
       llvm::outs() << "    " << c.bad << " element(s) outside tolerance\n";
     if (!c.ok())
       status = 1;
