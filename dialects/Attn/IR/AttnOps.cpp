@@ -112,6 +112,11 @@ LogicalResult SdpaOp::verify() {
                              << shapeStr(mt.getShape());
     }
   }
+  // A zero head size has no default scale (1/sqrt(0)) and nothing to
+  // attend with: say so rather than report the infinite scale it implies.
+  if (getQuery().getType().getRank() == 4 &&
+      getQuery().getType().getDimSize(3) == 0)
+    return emitOpError() << "expected a head size (query dim 3) >= 1, got 0";
   if (auto s = getScale())
     if (!std::isfinite(s->convertToDouble()) || s->convertToDouble() == 0.0)
       return emitOpError() << "expected a finite non-zero scale, got "

@@ -96,6 +96,14 @@ func.func @mask_rank(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: ten
 
 // -----
 
+func.func @head_size(%q: tensor<1x4x8x0xf32>, %k: tensor<1x4x8x0xf32>, %v: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{expected a head size (query dim 3) >= 1, got 0}}
+  %o = attn.sdpa %q, %k, %v {scale = 0x7FF0000000000000 : f64} : tensor<1x4x8x0xf32>, tensor<1x4x8x0xf32>, tensor<1x4x8x16xf32> -> tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
 func.func @scale(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>) {
   // expected-error @+1 {{expected a finite non-zero scale, got 0}}
   %o = attn.sdpa %q, %k, %v {scale = 0.0 : f64} : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32> -> tensor<1x4x8x16xf32>
