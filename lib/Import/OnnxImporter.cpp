@@ -75,6 +75,8 @@ private:
                              std::string &bytes);
   LogicalResult checkShape(ArrayRef<int64_t> shape, Type et, Location loc,
                            StringRef what);
+  LogicalResult define(const std::string &name, Value v, Location loc,
+                       StringRef desc);
 
   MLIRContext *ctx;
   std::string path;
@@ -193,12 +195,17 @@ Importer::inputType(const ::onnx::ValueInfoProto &vi) {
   return RankedTensorType::get(shape, *et);
 }
 
-/// Bytes of a tensor of `shape` and `et`; failure (reported) when a
-/// dimension is negative or the size overflows or exceeds this machine's
-/// memory, which would otherwise end in an allocation failure at run time.
+/// Bytes per element as the ONNX data holds it (bool: one byte).
+static int64_t elementBytes(Type et) {
+  return et.isInteger(1) ? 1 : (et.getIntOrFloatBitWidth() + 7) / 8;
+}
+
+/// Failure (reported) when a dimension of `shape` is negative, or the
+/// tensor's byte size overflows or exceeds this machine's memory, which
+/// would otherwise end in an allocation failure at run time.
 LogicalResult Importer::checkShape(ArrayRef<int64_t> shape, Type et,
                                    Location loc, StringRef what) {
-  uint64_t bytes = et.isInteger(1) ? 1 : (et.getIntOrFloatBitWidth() + 7) / 8;
+  uint64_t bytes = elementBytes(et);
   for (auto [i, d] : llvm::enumerate(shape)) {
     if (d < 0) {
       error(loc) << what << ": dimension " << i << " is " << d
@@ -283,12 +290,6 @@ LogicalResult Importer::readExternal(const ::onnx::TensorProto &t,
   }
   if (length < 0)
     length = static_cast<int64_t>(fileSize) - offset;
-  if (offset + length > static_cast<int64_t>(fileSize)) {
-    error(loc) << "initializer '" << t.name() << "': external data range ["
-               << offset << ", " << offset + length << ") is outside '" << full
-               << "' (" << fileSize << " bytes)";
-    return failure();
-  }
   auto buf = llvm::MemoryBuffer::getFileSlice(full, length, offset);
   if (!buf) {
     error(loc) << "initializer '" << t.name() << "': cannot read '" << full
@@ -367,7 +368,7 @@ FailureOr<Value> Importer::importTensor(const ::onnx::TensorProto &t,
       break;
     }
   }
-  int64_t width = et.isInteger(1) ? 1 : (et.getIntOrFloatBitWidth() / 8);
+  int64_t width = elementBytes(et);
   if (static_cast<int64_t>(bytes.size()) != n * width) {
     error(loc) << what << ": expected " << n * width << " bytes of data for "
                << type << ", found " << bytes.size();
@@ -487,13 +488,20 @@ LogicalResult Importer::importConstantNode(const ::onnx::NodeProto &node,
                << "' (expected value, value_float(s) or value_int(s))";
     return failure();
   }
-  if (values.count(node.output(0))) {
-    error(loc) << desc << ": output '" << node.output(0)
+  return define(node.output(0), v, loc, desc);
+}
+
+/// values[name] = v for a node output. ONNX graphs are in SSA form: a
+/// second definition would silently replace the first for every later
+/// reader.
+LogicalResult Importer::define(const std::string &name, Value v, Location loc,
+                               StringRef desc) {
+  if (!values.try_emplace(name, v).second) {
+    error(loc) << desc << ": output '" << name
                << "' is already defined by a graph input, an initializer or "
                   "an earlier node";
     return failure();
   }
-  values[node.output(0)] = v;
   return success();
 }
 
@@ -695,17 +703,8 @@ OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model) {
     state.addAttributes(attrs);
     Operation *op = b.create(state);
     for (auto [i, out] : llvm::enumerate(node.output()))
-      if (!out.empty()) {
-        // ONNX graphs are in SSA form: a second definition would silently
-        // replace the first for every later reader.
-        if (values.count(out)) {
-          error(loc) << desc << ": output '" << out
-                     << "' is already defined by a graph input, an "
-                        "initializer or an earlier node";
-          return nullptr;
-        }
-        values[out] = op->getResult(i);
-      }
+      if (!out.empty() && failed(define(out, op->getResult(i), loc, desc)))
+        return nullptr;
   }
 
   SmallVector<Value> results;

@@ -132,14 +132,16 @@ struct AttnApplyPolicyPass
     const llvm::json::Array *rules = json->getAsArray();
     if (auto *obj = json->getAsObject()) {
       rules = obj->getArray("rules");
-      for (const auto &kv : *obj)
-        if (rules && kv.first != "rules" && kv.first != "comment") {
-          module.emitError() << "policy '" << file << "': unknown key '"
-                             << StringRef(kv.first)
-                             << "' (a policy object has \"rules\" and an "
-                                "optional \"comment\")";
-          return signalPassFailure();
-        }
+      // (Without "rules" the object is reported below as not a policy.)
+      if (rules)
+        for (const auto &kv : *obj)
+          if (kv.first != "rules" && kv.first != "comment") {
+            module.emitError() << "policy '" << file << "': unknown key '"
+                               << StringRef(kv.first)
+                               << "' (a policy object has \"rules\" and an "
+                                  "optional \"comment\")";
+            return signalPassFailure();
+          }
     }
     if (!rules) {
       module.emitError() << "policy '" << file

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/Passes.h"
+#include "passes/Transforms/OptionChecks.h"
 #include "passes/Transforms/SiteSelection.h"
 
 #include "mlir/IR/Builders.h"
@@ -59,15 +60,15 @@ private:
   Attribute buildModifier(ModuleOp module) {
     MLIRContext *ctx = module.getContext();
     auto f64 = [&](double v) { return FloatAttr::get(Float64Type::get(ctx), v); };
-    for (auto [set, name, wanted] :
-         {std::tuple{beta.hasValue(), "beta", "act"},
-          std::tuple{tau.hasValue(), "tau", "act"},
-          std::tuple{gamma.hasValue(), "gamma", "zerotuning"}})
-      if (set && method != wanted && (method == "act" || method == "zerotuning")) {
-        module.emitError() << kPass << ": " << name
-                           << " does not apply to method " << method;
-        return nullptr;
-      }
+    StrayOption stray;
+    stray.check(beta, method != "zerotuning")
+        .check(tau, method != "zerotuning")
+        .check(gamma, method != "act");
+    if (!stray.name.empty()) {
+      module.emitError() << kPass << ": " << stray.name
+                         << " does not apply to method " << method;
+      return nullptr;
+    }
     if (method == "zerotuning") {
       // ln(gamma) is the logit bias: gamma must be positive and finite.
       if (!(gamma > 0.0) || !std::isfinite(gamma)) {

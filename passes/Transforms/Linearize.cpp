@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/Passes.h"
+#include "passes/Transforms/OptionChecks.h"
 #include "passes/Transforms/SiteSelection.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -159,19 +160,13 @@ LogicalResult AttnLinearizePass::checkOptions(ModuleOp module) {
     return fail() << "unknown feature '" << feature
                   << "'; expected elu1, relu, mala, lightning, agent or hybrid";
   // Options of another feature map are errors, not silently ignored.
-  {
-    StringRef stray;
-    auto check = [&](auto &o, bool applies) {
-      if (stray.empty() && o.hasValue() && !applies)
-        stray = o.ArgStr;
-    };
-    check(agents, kind == Kind::Agent);
-    check(blockSize, kind == Kind::Hybrid);
-    check(topkRatio, kind == Kind::Hybrid);
-    check(kernel, kind == Kind::Hybrid);
-    if (!stray.empty())
-      return fail() << stray << " does not apply to feature=" << feature;
-  }
+  StrayOption stray;
+  stray.check(agents, kind == Kind::Agent)
+      .check(blockSize, kind == Kind::Hybrid)
+      .check(topkRatio, kind == Kind::Hybrid)
+      .check(kernel, kind == Kind::Hybrid);
+  if (!stray.name.empty())
+    return fail() << stray.name << " does not apply to feature=" << feature;
   if (chunk <= 0)
     return fail() << "chunk must be positive, got "
                   << static_cast<int64_t>(chunk);

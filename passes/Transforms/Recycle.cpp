@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/Passes.h"
+#include "passes/Transforms/OptionChecks.h"
 #include "passes/Transforms/SiteSelection.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -93,11 +94,11 @@ private:
       return fail() << "unknown schedule '" << schedule.getValue()
                     << "' (expected fixed or similarity)";
     bool fixed = schedule == "fixed";
-    if (fixed && (checkEvery.hasValue() || threshold.hasValue()))
-      return fail() << (checkEvery.hasValue() ? "check-every" : "threshold")
-                    << " does not apply to schedule fixed";
-    if (!fixed && stride.hasValue())
-      return fail() << "stride does not apply to schedule similarity";
+    StrayOption stray;
+    stray.check(checkEvery, !fixed).check(threshold, !fixed).check(stride, fixed);
+    if (!stray.name.empty())
+      return fail() << stray.name << " does not apply to schedule "
+                    << schedule.getValue();
     if (topk > 0 && topkRatio.hasValue())
       return fail() << "topk-ratio applies only when topk is 0";
     if (stride < 1)

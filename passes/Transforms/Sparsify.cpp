@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/Passes.h"
+#include "passes/Transforms/OptionChecks.h"
 #include "passes/Transforms/SiteSelection.h"
 #include "passes/Transforms/SparsifyLayout.h"
 
@@ -106,47 +107,36 @@ LogicalResult AttnSparsifyPass::resolveOptions(ModuleOp module) {
                      "block-static or dynamic";
   pat = *p;
   // Options of another pattern (or dynamic method) are errors: they would
-  // be ignored without a word.
+  // be ignored without a word. (compensation, topk with sla and topk-ratio
+  // with moba have their own messages below.)
   {
-    std::string m = pat == Pattern::Dynamic ? method.getValue() : "";
-    auto applies = [&](StringRef opt) -> bool {
-      return llvm::StringSwitch<bool>(opt)
-          .Cases({"pattern", "layers", "heads"}, true)
-          .Case("window", pat == Pattern::Window)
-          .Case("sinks", pat == Pattern::Window || pat == Pattern::Headwise ||
-                             pat == Pattern::Neighborhood)
-          .Case("causal-form", pat == Pattern::Window ||
-                                   pat == Pattern::Neighborhood ||
-                                   pat == Pattern::Headwise)
-          .Cases({"kernel", "dilation"}, pat == Pattern::Neighborhood)
-          .Cases({"retrieval-heads", "recent"}, pat == Pattern::Headwise)
-          // (compensation has its own message below.)
-          .Cases({"block-size", "layout", "layout-kind", "stride"},
-                 pat == Pattern::BlockStatic)
-          .Case("local-blocks",
-                pat == Pattern::BlockStatic || pat == Pattern::Dynamic)
-          .Cases({"method", "block-q", "block-k", "sink-blocks", "min-q-len"},
-                 pat == Pattern::Dynamic)
-          // (topk with sla and topk-ratio with moba get their own message
-          // below.)
-          .Cases({"topk", "topk-ratio"},
-                 pat == Pattern::Dynamic && (m == "moba" || m == "sla"))
-          .Case("tau", pat == Pattern::Dynamic && m == "sale")
-          .Default(true);
-    };
-    StringRef stray;
-    auto check = [&](auto &o) {
-      if (stray.empty() && o.hasValue() && !applies(o.ArgStr))
-        stray = o.ArgStr;
-    };
-    check(window), check(sinks), check(causalForm), check(kernel);
-    check(dilation), check(retrievalHeads), check(recent);
-    check(compensation), check(blockSize), check(layout), check(layoutKind);
-    check(stride), check(method), check(blockQ), check(blockK), check(topk);
-    check(topkRatio), check(tau), check(sinkBlocks), check(localBlocks);
-    check(minQLen);
-    if (!stray.empty())
-      return fail() << stray << " does not apply to pattern "
+    bool win = pat == Pattern::Window, nb = pat == Pattern::Neighborhood,
+         hw = pat == Pattern::Headwise, bs = pat == Pattern::BlockStatic,
+         dyn = pat == Pattern::Dynamic;
+    std::string m = dyn ? method.getValue() : "";
+    StrayOption stray;
+    stray.check(window, win)
+        .check(sinks, win || hw || nb)
+        .check(causalForm, win || nb || hw)
+        .check(kernel, nb)
+        .check(dilation, nb)
+        .check(retrievalHeads, hw)
+        .check(recent, hw)
+        .check(blockSize, bs)
+        .check(layout, bs)
+        .check(layoutKind, bs)
+        .check(stride, bs)
+        .check(method, dyn)
+        .check(blockQ, dyn)
+        .check(blockK, dyn)
+        .check(topk, dyn && (m == "moba" || m == "sla"))
+        .check(topkRatio, dyn && (m == "moba" || m == "sla"))
+        .check(tau, dyn && m == "sale")
+        .check(sinkBlocks, dyn)
+        .check(localBlocks, bs || dyn)
+        .check(minQLen, dyn);
+    if (!stray.name.empty())
+      return fail() << stray.name << " does not apply to pattern "
                     << pattern.getValue()
                     << (m.empty() ? std::string() : " with method " + m);
   }

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/SparsifyLayout.h"
+
 #include "lib/Support/JsonLimits.h"
 
 #include "llvm/ADT/Twine.h"

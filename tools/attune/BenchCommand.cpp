@@ -13,15 +13,15 @@
 
 #include "attune/Runtime/CpuKernels.h"
 #include "lib/Runtime/Cpu/SharedLibRunner.h"
-#include "tools/attune/Commands.h"
 #include "tools/ToolSupport.h"
+#include "tools/attune/Commands.h"
 #include "tools/attune/Session.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <iterator>
 #include <numeric>
@@ -151,12 +151,12 @@ int mlir::attn::driver::benchCommand(int argc, char **argv) {
   OwningOpRef<ModuleOp> module;
 
   if (isSharedLibrary(modelPath)) {
+    const char *importOpt = tools::givenImportOption();
     const std::pair<bool, const char *> misuse[] = {
         {!rewrite.empty(), "--rewrite/--policy"},
         {noRaise, "--no-raise"},
         {opt.reference, "--reference"},
-        {tools::givenImportOption() != nullptr,
-         tools::givenImportOption() ? tools::givenImportOption() : ""}};
+        {importOpt != nullptr, importOpt}};
     for (auto [set, name] : misuse)
       if (set) {
         llvm::errs() << "error: " << name << " does not apply to a shared "

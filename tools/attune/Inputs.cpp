@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <set>
 #include <random>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::attn;

@@ -156,6 +156,7 @@ OwningOpRef<ModuleOp> loadSource(Session &session, InputSet &given,
 /// library's exported descriptor and C entry point.
 int runSharedLibrary() {
   // Options that choose how MODEL is compiled cannot apply: it was compiled.
+  const char *importOpt = tools::givenImportOption();
   const std::pair<bool, const char *> misuse[] = {
       {!rewrite.empty(), "--rewrite/--policy"},
       {noRaise, "--no-raise"},
@@ -164,8 +165,7 @@ int runSharedLibrary() {
       {expectSites >= 0, "--expect-sites"},
       // ... unless they shape the --source model the library is checked
       // against.
-      {tools::givenImportOption() != nullptr && sourceModel.empty(),
-       tools::givenImportOption() ? tools::givenImportOption() : ""}};
+      {importOpt && sourceModel.empty(), importOpt}};
   for (auto [set, opt] : misuse)
     if (set) {
       llvm::errs() << "error: " << opt << " does not apply to a shared "

@@ -44,13 +44,11 @@ extern llvm::cl::opt<bool> check;
 extern llvm::cl::opt<double> rtol, atol;
 extern llvm::cl::opt<std::string> python;
 
-/// Parses argv[2..] for command `name` with the common and `extra` option
-/// categories visible in --help. Returns false on a parse error or a missing
-/// model.
-/// Parses the command line of `attune NAME`: the common and import options,
-/// and the options of `extra` categories. Options of other commands, and
-/// common options the command does not use (`unused`, names without the
-/// dashes), are errors rather than silently ignored.
+/// Parses argv[2..] for command `name`: the common and import options and
+/// those of the `extra` categories (the ones --help shows). Options of other
+/// commands, and common options the command does not use (`unused`, names
+/// without the dashes), are errors rather than silently ignored. Returns
+/// false on such an error, a parse error or a missing model.
 bool parseCommandLine(int argc, char **argv, llvm::StringRef name,
                       llvm::StringRef overview,
                       std::vector<llvm::cl::OptionCategory *> extra,
