@@ -761,6 +761,9 @@ def l3_bytes():
         return None
 
 
+RECYCLE_STRIDE = 16
+
+
 def decode(ctx):
     quick = ctx.args.quick
     lengths = [4096] if quick else [4096, 16384, 32768]
@@ -807,11 +810,22 @@ def decode(ctx):
         touched = 2 * h * (kept + 1) * dh * 4
         row_rec = {"L": l, "form": f"recycled partial (K = L/8 = {kept})",
                    "bytes": touched,
-                   "rewrite": f"attn-recycle{{stride=16 topk={kept}}}",
+                   "rewrite": f"attn-recycle{{stride={RECYCLE_STRIDE} "
+                              f"topk={kept}}}",
                    "ort_note": "-"}
         d = inputs_dir(ctx, f"decode_rec_{l}_{ctx.args.seed}", state)
         a_rec = rnd.add(row_rec, "attune", ctx.run.attune_bench, model, d,
                         rewrite=row_rec["rewrite"])
+        # (d) its full step (step = 0: no state yet), which runs dense
+        # attention, then ranks the pooled last-row probabilities for the
+        # new top-K; every STRIDE-th step of a decode is one.
+        state["recycle.step.site0"] = np.array([0], np.int64)
+        row_full = {"L": l, "form": f"recycled full (top-K = L/8)",
+                    "bytes": kv_bytes, "rewrite": row_rec["rewrite"],
+                    "ort_note": "-"}
+        d = inputs_dir(ctx, f"decode_recfull_{l}_{ctx.args.seed}", state)
+        a_full = rnd.add(row_full, "attune", ctx.run.attune_bench, model, d,
+                         rewrite=row_full["rewrite"])
         # the machine's read bandwidth, and its bandwidth for the recycled
         # step's pattern (scattered 256-byte rows), measured in turn with
         # the steps
@@ -827,7 +841,8 @@ def decode(ctx):
             row_rec["gather_gbs"] = gathered
         peak = measured or PEAK_GBS
         for row, a_i, o_i in ((row_pure, a_pure, o_pure),
-                              (row_cat, a_cat, o_cat), (row_rec, a_rec, None)):
+                              (row_cat, a_cat, o_cat), (row_rec, a_rec, None),
+                              (row_full, a_full, None)):
             row["attune"] = res[a_i] and res[a_i]["median_ms"]
             if o_i is not None:
                 row["ort"] = res[o_i] and res[o_i]["median_ms"]
@@ -835,9 +850,20 @@ def decode(ctx):
             row["stream_source"] = ("measured" if measured else
                                     "TOOLCHAIN.md")
             rows.append(row)
-        if row_rec["attune"] and row_cat["attune"]:
-            row_rec["speedup"] = row_cat["attune"] / row_rec["attune"]
-        for r in rows[-3:]:
+        # The mean step of a stride-16 schedule: one full, 15 partial.
+        row_mean = {"L": l, "form": f"recycled mean step (stride "
+                    f"{RECYCLE_STRIDE}: 1 full + {RECYCLE_STRIDE - 1} "
+                    f"partial)", "bytes": None, "ort_note": "-"}
+        if row_rec["attune"] and row_full["attune"]:
+            row_mean["attune"] = (row_full["attune"] + (RECYCLE_STRIDE - 1) *
+                                  row_rec["attune"]) / RECYCLE_STRIDE
+        rows.append(row_mean)
+        for r in (row_rec, row_full, row_mean):
+            if r.get("attune") and row_cat["attune"]:
+                r["speedup"] = row_cat["attune"] / r["attune"]
+        for r in rows[-5:]:
+            if not r.get("bytes"):
+                continue
             if r.get("attune"):
                 r["attune_gbs"] = r["bytes"] / (r["attune"] * 1e6)
                 # time over the time to stream the bytes once at `peak`
@@ -850,7 +876,7 @@ def decode(ctx):
             if r.get("attune") and r.get("ort"):
                 r["vs_ort"] = r["ort"] / r["attune"]
         print(f"  decode L={l} (read bandwidth {peak:.1f} GB/s): " + ", ".join(
-            f"{r['form']} {cell(r, 'attune')} ms" for r in rows[-3:]),
+            f"{r['form']} {cell(r, 'attune')} ms" for r in rows[-5:]),
             file=sys.stderr)
         del kc, vc, pure, cat, state
         gc.collect()
@@ -870,8 +896,12 @@ def decode(ctx):
              f"256-byte rows at random sorted positions, 1 in 8, with "
              f"software prefetch, same threads, in turn with the steps); x "
              f"gather = the recycled step's time over the time to read its "
-             f"rows at that rate. speedup vs dense: the recycled "
-             f"step over the dense Concat step of the same model. A cache "
+             f"rows at that rate. speedup vs dense: the dense Concat step "
+             f"of the same model over the recycled step. The full step "
+             f"(every {RECYCLE_STRIDE}th with stride={RECYCLE_STRIDE}) runs "
+             f"the dense step and the top-K selection of the new kept set; "
+             f"the mean step is (full + {RECYCLE_STRIDE - 1} partial) / "
+             f"{RECYCLE_STRIDE}, what a long decode pays per token. A cache "
              f"smaller than the last-level cache"
              + (f" ({l3 / 2**20:.0f} MiB here)" if l3 else "")
              + " stays there between runs, so its figure can exceed DRAM "
@@ -879,7 +909,8 @@ def decode(ctx):
     cols = [
         ("form", lambda r: r["form"]),
         ("L", lambda r: str(r["L"])),
-        ("MB read", lambda r: f"{r['bytes'] / 1e6:.1f}"),
+        ("MB read", lambda r: num(r["bytes"] and r["bytes"] / 1e6,
+                                  "{:.1f}")),
         ("attune ms", lambda r: cell(r, "attune")),
         ("attune GB/s", lambda r: num(r.get("attune_gbs"), "{:.1f}")),
         ("read GB/s", lambda r: num(r.get("stream_gbs"), "{:.1f}")),

@@ -3,9 +3,9 @@
 // The pooled top-K of attn.recycle's reference decomposition (Lk = 64 keys,
 // K = 4 kept per key/value head) never ranks all Lk scores against each
 // other: a radix selection of the K-th largest score (one counting pass per
-// bit of an order-preserving i32 key), one O(Lk) loop gathering the kept
-// positions in position order, and a K x K ranking that orders them best
-// first.
+// bit of an order-preserving i32 key) and one O(Lk) loop gathering the kept
+// positions in position order, which is the order of the new state (no
+// ranking of the K among themselves either).
 // CHECK-LABEL: func.func @step
 // Order-preserving keys of the pooled scores.
 // CHECK: %[[KEYS:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x64xf32>) outs(%{{.*}} : tensor<1x2x64xi32>)
@@ -19,17 +19,16 @@
 // CHECK: linalg.generic {{.*}} ins(%[[KEYS]], %[[T]] : tensor<1x2x64xi32>, tensor<1x2xi32>) outs(%{{.*}} : tensor<1x2xi64>)
 // CHECK: arith.cmpi ugt
 // The gather over the 64 positions of each key/value head.
-// CHECK: %[[SEL:.*]]:2 = scf.for %{{.*}} = %{{.*}} to %c2 step
-// CHECK:   scf.for %{{.*}} = %{{.*}} to %c64 step {{.*}} -> (tensor<1x2x4xi64>, tensor<1x2x4xi32>, index, i64) {
+// CHECK: %[[SEL:.*]] = scf.for %{{.*}} = %{{.*}} to %c2 step {{.*}} -> (tensor<1x2x4xi64>) {
+// CHECK:   scf.for %{{.*}} = %{{.*}} to %c64 step {{.*}} -> (tensor<1x2x4xi64>, index, i64) {
 // CHECK:     scf.if
 // CHECK:       tensor.insert %{{.*}} : tensor<1x2x4xi64>
-// The K x K ranking and the placement.
-// CHECK: %[[RANK:.*]] = linalg.generic {{.*}} ins(%[[SEL]]#1, %[[SEL]]#1 : tensor<1x2x4xi32>, tensor<1x2x4xi32>) outs(%{{.*}} : tensor<1x2x4xi64>)
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c8 step
-// CHECK:   tensor.extract %[[RANK]]
-// No per-position rank over the 64 keys (the former O(Lk^2) form).
+// No ranking after it: neither per position over the 64 keys (the first,
+// O(Lk^2) form) nor K x K (the second, O(K^2)).
 // CHECK-NOT: -> tensor<1x2x64xi64>
-// CHECK: return
+// CHECK-NOT: -> tensor<1x2x4xi64>
+// CHECK: %[[KEPT:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %[[SEL]] : {{.*}}) outs(%{{.*}} : tensor<1x2x4xi64>)
+// CHECK: return %{{.*}}, %[[KEPT]]
 func.func @step(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x64x8xf32>, %v: tensor<1x2x64x8xf32>,
                 %ki: tensor<1x2x4xi64>, %fl: tensor<1xi64>, %st: tensor<1xi64>, %rq: tensor<1x8xf32>)
     -> (tensor<1x4x1x8xf32>, tensor<1x2x4xi64>) {

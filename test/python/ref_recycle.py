@@ -61,8 +61,9 @@ def pooled_topk(last_row, hkv, topk, pool):
     out = np.full((b, hkv, topk), -1, dtype=np.int64)
     for bi in range(b):
         for g in range(hkv):
-            # Stable sort on -score: ties keep the lower position first.
-            order = np.argsort(-score[bi, g], kind="stable")[:topk]
+            # Stable sort on -score: ties keep the lower position first;
+            # the kept set is returned in position order.
+            order = np.sort(np.argsort(-score[bi, g], kind="stable")[:topk])
             out[bi, g, :len(order)] = order
     return out
 

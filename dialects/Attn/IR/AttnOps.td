@@ -318,7 +318,8 @@ def Attn_RecycleOp : Attn_Op<"recycle", [Pure,
     that the caller carries it from one step to the next:
 
     - `kept_indices` `[B, Hkv, K]` i64: the key positions kept at the last
-      full step, per key/value head, in decreasing score order; -1 = none.
+      full step, per key/value head, in increasing position order; -1 =
+      none (padding after the positions).
     - `full_len` `[B]` i64: the key length Lk at the last full step.
     - `step` `[B]` i64: steps since the last full step; 0 (or less) means
       "no state" and forces a full step.
@@ -335,7 +336,8 @@ def Attn_RecycleOp : Attn_Op<"recycle", [Pure,
       head g is max over the query heads h of group g of
       max_{j - (pool-1)/2 <= j' <= j + pool/2, 0 <= j' < Lk} A[h, j'] (max
       pooling, then the GQA group max); the new `kept_indices` are the K
-      highest-scoring positions (ties: lower position first; -1 when K > Lk).
+      highest-scoring positions in position order (ties: lower positions
+      win; -1 padding when K > Lk).
       New state: (that top-K, Lk, 1, qbar).
     - Partial step: query head h (unless listed in `dense_heads`) sees key j
       only if j is in kept_indices[b, h / (Hq/Hkv), :] or j >= full_len
