@@ -1,11 +1,11 @@
 // RUN: attune-opt %s --split-input-file --convert-attn-to-cpu-kernels | FileCheck %s
 
-// CHECK: func.func private @attune_sdpa_f32(memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xi1>, memref<?x?x?x?xi1>, memref<?x?x?xi64>, memref<?xi64>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?xi64>, memref<?xf64>) attributes {llvm.emit_c_interface}
+// CHECK: func.func private @attune_sdpa_f32(memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xi1>, memref<?x?x?x?xi1>, memref<?x?x?xi64>, memref<?xi64>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?xi64>, memref<?xf64>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @causal
 // CHECK-DAG: %[[Q:.*]] = bufferization.to_buffer %arg0 read_only
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() : memref<1x2x8x16xf32>
-// Parameters: version 2, causal bottom_right (2), no mask, ...
-// CHECK-DAG: arith.constant dense<[2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<19xi64>
+// Parameters: version 3, causal bottom_right (2), no mask, ...
+// CHECK-DAG: arith.constant dense<[3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<20xi64>
 // CHECK-DAG: arith.constant dense<[2.500000e-01, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]> : tensor<5xf64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
@@ -22,7 +22,7 @@ func.func @causal(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor
 // flags and the op's tiling travel in the i64 parameters.
 // CHECK-LABEL: func.func @window_mask
 // CHECK: tensor.expand_shape %arg3 {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 8, 8] : tensor<8x8xi1> into tensor<1x1x8x8xi1>
-// CHECK: arith.constant dense<[2, 0, 1, 0, 0, 0, 1, 2, 3, 0, 1, 0, 0, 1, 0, 16, 32, 0, 0, 1, 0, 1, 1, 1, 1]> : tensor<25xi64>
+// CHECK: arith.constant dense<[3, 0, 1, 0, 0, 0, 1, 2, 3, 0, 1, 0, 0, 1, 0, 16, 32, 0, 0, 0, 1, 0, 1, 1, 1, 1]> : tensor<26xi64>
 // CHECK: call @attune_sdpa_f32(
 func.func @window_mask(%q: tensor<1x3x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: tensor<1x3x8x16xf32>, %m: tensor<8x8xi1>) -> tensor<1x3x8x16xf32> {
   %o = attn.sdpa %q, %k, %v mask(%m : tensor<8x8xi1>) {window = #attn.window<sinks = 2, left = 3, right = 0>, dense_heads = array<i64: 1>, attn.tiling = array<i64: 16, 32>} : tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32> -> tensor<1x3x8x16xf32>
@@ -38,7 +38,7 @@ func.func @window_mask(%q: tensor<1x3x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: t
 // CHECK-LABEL: func.func @concat_cache
 // CHECK-DAG: %[[PK:.*]] = bufferization.to_buffer %arg1 read_only : tensor<1x2x15x16xf32>
 // CHECK-DAG: %[[NK:.*]] = bufferization.to_buffer %arg2 read_only : tensor<1x2x1x16xf32>
-// CHECK-DAG: arith.constant dense<[2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15]> : tensor<19xi64>
+// CHECK-DAG: arith.constant dense<[3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 0]> : tensor<20xi64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK: %[[K2:.*]] = onnx.node "Concat" v13 (%arg1, %arg5)
 // CHECK: bufferization.to_buffer %[[K2]] read_only
@@ -51,6 +51,34 @@ func.func @concat_cache(%q: tensor<1x4x1x16xf32>, %pk: tensor<1x2x15x16xf32>, %n
   %v9 = onnx.node "Concat" v13 (%pv, %nk9) {axis = 2 : i64} : (tensor<1x2x15x16xf32>, tensor<1x2x9x16xf32>) -> tensor<1x2x24x16xf32>
   %o9 = attn.sdpa %q9, %k9, %v9 {causal = #attn.causal<bottom_right>} : tensor<1x4x9x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32> -> tensor<1x4x9x16xf32>
   return %o, %o9 : tensor<1x4x1x16xf32>, tensor<1x4x9x16xf32>
+}
+
+// -----
+
+// attn.recycle: one kernel call over the kept positions plus the tail (a key
+// subset, HAS_KV_INDEX), which also writes the last query row's scores
+// (HAS_ROW_SCORES, the last fixed parameter) into a [B, Hq, 1, Lk] buffer;
+// the full step's top-K is computed from those scores under the scf.if, so
+// the cache is not read a second time (no matmul, no second kernel call).
+// CHECK-LABEL: func.func @recycle
+// CHECK-DAG: %[[SC:.*]] = memref.alloc() : memref<1x4x1x16xf32>
+// CHECK-DAG: arith.constant dense<[3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]> : tensor<20xi64>
+// CHECK: call @attune_sdpa_f32(
+// CHECK: %[[S:.*]] = bufferization.to_tensor %[[SC]] restrict writable : memref<1x4x1x16xf32> to tensor<1x4x1x16xf32>
+// CHECK: scf.if
+// CHECK: linalg.generic {{.*}} ins(%[[S]] : tensor<1x4x1x16xf32>)
+// CHECK-NOT: linalg.matmul
+// CHECK-NOT: linalg.batch_matmul
+// CHECK-NOT: call @attune_sdpa_f32(
+// CHECK: } else {
+func.func @recycle(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>,
+                   %ki: tensor<1x2x4xi64>, %fl: tensor<1xi64>, %st: tensor<1xi64>, %rq: tensor<1x8xf32>)
+    -> (tensor<1x4x1x8xf32>, tensor<1x2x4xi64>) {
+  %o, %ki2, %fl2, %st2, %rq2 = attn.recycle %q, %k, %v
+      state(%ki, %fl, %st, %rq : tensor<1x2x4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1x8xf32>)
+      {causal = #attn.causal<bottom_right>, stride = 4 : i64}
+      : tensor<1x4x1x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32> -> tensor<1x4x1x8xf32>
+  return %o, %ki2 : tensor<1x4x1x8xf32>, tensor<1x2x4xi64>
 }
 
 // -----

@@ -22,14 +22,26 @@ FailureOr<Value> buildAttentionProbabilities(OpBuilder &b, SdpaOp op);
 /// and, with `includeSparsity`, also kept by the window / block map.
 FailureOr<Value> buildKeepMask(OpBuilder &b, SdpaOp op, bool includeSparsity);
 
-/// Computes the attention output of a recycled step from the per-batch
-/// full-step flags (i1 [B]).
-using RecycleAttentionFn = llvm::function_ref<FailureOr<Value>(Value full)>;
+/// What a kernel computes for a recycled step: its output and, optionally,
+/// the scores of the last query row, [B, Hq, 1, Lk] f32, as its softmax saw
+/// them (scaled, soft-capped, masked; -inf for keys the row does not see).
+struct RecycleAttention {
+  Value output;
+  Value lastRowScores;
+};
+
+/// Computes the attention of a recycled step from the per-batch full-step
+/// flags (i1 [B]).
+using RecycleAttentionFn =
+    llvm::function_ref<FailureOr<RecycleAttention>(Value full)>;
 
 /// attn.recycle's decomposition with the attention computed by `attention`
 /// (a kernel) instead of the reference sdpa; the state update stays the
-/// reference's, with its full-step work under an scf.if. Returns the op's
-/// results (output, kept indices, full length, step, reference query).
+/// reference's, with its full-step work under an scf.if. The full step
+/// ranks keys by the kernel's last-row scores when it gives them (the cache
+/// is then read once per step), else by the reference probabilities of the
+/// last row. Returns the op's results (output, kept indices, full length,
+/// step, reference query).
 FailureOr<SmallVector<Value>> decomposeRecycle(OpBuilder &b, RecycleOp op,
                                                RecycleAttentionFn attention);
 

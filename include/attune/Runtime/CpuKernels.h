@@ -100,6 +100,14 @@ typedef struct attune_sdpa_args {
   const float *k_tail, *v_tail;
   int64_t k_tail_stride[4], v_tail_stride[4];
   int64_t kv_split;
+
+  /* Scores of the last query row (a recycled full step ranks the keys by
+   * them): when set, row_scores[b, h, j] (element strides [b, h, j]) is the
+   * score of query row len_q - 1 and key j as the softmax sees it (scaled,
+   * soft-capped, masked), -inf for a key that row does not see. Only the
+   * decode kernel (a key subset, or few query rows) writes them. */
+  float *row_scores;
+  int64_t row_scores_stride[3];
 } attune_sdpa_args;
 
 void attune_sdpa_f32(const attune_sdpa_args *args);
@@ -129,6 +137,7 @@ enum attune_sdpa_iparam {
   ATTUNE_SDPA_I_TILE_K,
   ATTUNE_SDPA_I_HAS_ACT,
   ATTUNE_SDPA_I_KV_SPLIT, /* > 0: K_TAIL / V_TAIL hold positions from here */
+  ATTUNE_SDPA_I_HAS_ROW_SCORES, /* ROW_SCORES [B, Hq, 1, Lk] is written */
   ATTUNE_SDPA_I_COUNT
 };
 enum attune_sdpa_fparam {
@@ -139,7 +148,7 @@ enum attune_sdpa_fparam {
   ATTUNE_SDPA_F_ACT_TAU,
   ATTUNE_SDPA_F_COUNT
 };
-#define ATTUNE_SDPA_ABI_VERSION 2
+#define ATTUNE_SDPA_ABI_VERSION 3
 
 /*--- Matrix products ------------------------------------------------------*/
 

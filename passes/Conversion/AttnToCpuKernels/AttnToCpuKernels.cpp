@@ -91,14 +91,15 @@ func::FuncOp declareSelectKernel(ModuleOp module, OpBuilder &b) {
 }
 
 /// func.func private @attune_sdpa_f32(q, k, v, out, mask_f32, mask_i1,
-/// block_mask, kv_index, tail_start, k_tail, v_tail, iparams, fparams)
+/// block_mask, kv_index, tail_start, k_tail, v_tail, row_scores, iparams,
+/// fparams)
 func::FuncOp declareKernel(ModuleOp module, OpBuilder &b) {
   Type f4 = dynMemRef(4, b.getF32Type()), b4 = dynMemRef(4, b.getI1Type());
   Type i1d = dynMemRef(1, b.getI64Type());
   return declareKernelFunc(module, b, kSdpaKernel,
                            {f4, f4, f4, f4, f4, b4, b4,
-                            dynMemRef(3, b.getI64Type()), i1d, f4, f4, i1d,
-                            dynMemRef(1, b.getF64Type())});
+                            dynMemRef(3, b.getI64Type()), i1d, f4, f4, f4,
+                            i1d, dynMemRef(1, b.getF64Type())});
 }
 
 /// Left-pads a tensor's shape with unit dims to rank 4.
@@ -137,6 +138,10 @@ struct KernelCall {
   SmallVector<int64_t> ip = SmallVector<int64_t>(ATTUNE_SDPA_I_COUNT, 0);
   SmallVector<double> fp = SmallVector<double>(ATTUNE_SDPA_F_COUNT, 0.0);
   RankedTensorType resultType;
+  /// Also return the last query row's scores, [B, Hq, 1, Lk] f32
+  /// (ATTUNE_SDPA_I_HAS_ROW_SCORES), in `rowScores`.
+  bool wantRowScores = false;
+  Value rowScores;
 };
 
 /// The attributes every attention op shares with attn.sdpa.
@@ -204,14 +209,35 @@ Value emitCall(OpBuilder &b, Location loc, func::FuncOp kernel, KernelCall &c) {
       MemRefType::get(c.resultType.getShape(), c.resultType.getElementType());
   Value out = memref::AllocOp::create(b, loc, outType);
   Value outArg = memref::CastOp::create(b, loc, ft.getInput(3), out);
+  Value scores, scoresArg;
+  RankedTensorType scoresType;
+  if (!c.wantRowScores) {
+    scoresArg = placeholder(b, loc, ft.getInput(11));
+  } else {
+    c.ip[ATTUNE_SDPA_I_HAS_ROW_SCORES] = 1;
+    auto qt = cast<RankedTensorType>(c.q.getType());
+    scoresType = RankedTensorType::get(
+        {qt.getDimSize(0), qt.getDimSize(1), 1,
+         cast<RankedTensorType>(c.k.getType()).getDimSize(2) +
+             (c.kTail ? cast<RankedTensorType>(c.kTail.getType()).getDimSize(2)
+                      : 0)},
+        b.getF32Type());
+    scores = memref::AllocOp::create(
+        b, loc, MemRefType::get(scoresType.getShape(), b.getF32Type()));
+    scoresArg = memref::CastOp::create(b, loc, ft.getInput(11), scores);
+  }
   Value iparams =
-      constantArray<int64_t>(b, loc, c.ip, b.getI64Type(), ft.getInput(11));
+      constantArray<int64_t>(b, loc, c.ip, b.getI64Type(), ft.getInput(12));
   Value fparams =
-      constantArray<double>(b, loc, c.fp, b.getF64Type(), ft.getInput(12));
+      constantArray<double>(b, loc, c.fp, b.getF64Type(), ft.getInput(13));
   func::CallOp::create(b, loc, kernel,
                        ValueRange{q, k, v, outArg, maskAdd, maskBool, blockMask,
-                                  kvIndex, tail, kTail, vTail, iparams,
-                                  fparams});
+                                  kvIndex, tail, kTail, vTail, scoresArg,
+                                  iparams, fparams});
+  if (scores)
+    c.rowScores = bufferization::ToTensorOp::create(b, loc, scoresType, scores,
+                                                    /*restrict=*/true,
+                                                    /*writable=*/true);
   return bufferization::ToTensorOp::create(b, loc, c.resultType, out,
                                            /*restrict=*/true,
                                            /*writable=*/true);
@@ -380,7 +406,7 @@ LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel, int64_t tileQ,
                            int64_t tileK) {
   OpBuilder b(op);
   Location loc = op.getLoc();
-  auto attention = [&](Value full) -> FailureOr<Value> {
+  auto attention = [&](Value full) -> FailureOr<RecycleAttention> {
     auto lenType = cast<RankedTensorType>(op.getFullLen().getType());
     Value init = tensor::EmptyOp::create(b, loc, lenType.getShape(),
                                          lenType.getElementType());
@@ -414,7 +440,12 @@ LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel, int64_t tileQ,
           [](int64_t) { return false; });
     setTiling(c, op, tileQ, tileK);
     splitConcatenatedKV(c);
-    return emitCall(b, loc, kernel, c);
+    // The full step ranks keys by the kernel's scores of the last row
+    // instead of recomputing them from the whole cache (the key subset
+    // always runs the decode kernel, which writes them).
+    c.wantRowScores = true;
+    Value out = emitCall(b, loc, kernel, c);
+    return RecycleAttention{out, c.rowScores};
   };
   FailureOr<SmallVector<Value>> results = decomposeRecycle(b, op, attention);
   if (failed(results))

@@ -53,6 +53,12 @@ extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
   // kernel keeps a head's rows in one work item.
   bool decode = a.kv_index != nullptr || a.v_stride[3] != 1 ||
                 (!a.has_act && a.len_q * P.group <= 8);
+  if (a.row_scores && !decode) {
+    std::fprintf(stderr, "attune: row scores come from the decode kernel "
+                         "only (a key subset or few query rows) in "
+                         "attune_sdpa_f32\n");
+    std::abort();
+  }
   if (decode && a.has_act) {
     std::fprintf(stderr, "attune: ACT needs unit-stride values and no key "
                          "subset in attune_sdpa_f32\n");
@@ -116,7 +122,8 @@ extern "C" void _mlir_ciface_attune_sdpa_f32(
     MemRef<uint8_t, 4> *maskBool, MemRef<uint8_t, 4> *blockMask,
     MemRef<int64_t, 3> *kvIndex, MemRef<int64_t, 1> *tailStart,
     MemRef<float, 4> *kTail, MemRef<float, 4> *vTail,
-    MemRef<int64_t, 1> *iparams, MemRef<double, 1> *fparams) {
+    MemRef<float, 4> *rowScores, MemRef<int64_t, 1> *iparams,
+    MemRef<double, 1> *fparams) {
   const int64_t *ip = iparams->data();
   const double *fp = fparams->data();
   checkAbiVersion("sdpa", ip[ATTUNE_SDPA_I_VERSION], ATTUNE_SDPA_ABI_VERSION);
@@ -186,6 +193,13 @@ extern "C" void _mlir_ciface_attune_sdpa_f32(
       a.kv_index_stride[d] = kvIndex->sizes[d] == 1 ? 0 : kvIndex->strides[d];
     a.index_len = kvIndex->sizes[2];
     a.tail_start = tailStart->data();
+  }
+  if (ip[ATTUNE_SDPA_I_HAS_ROW_SCORES]) {
+    // [B, Hq, 1, Lk]: the unit row dimension carries no stride.
+    a.row_scores = rowScores->data();
+    a.row_scores_stride[0] = rowScores->strides[0];
+    a.row_scores_stride[1] = rowScores->strides[1];
+    a.row_scores_stride[2] = rowScores->strides[3];
   }
   attune_sdpa_f32(&a);
 }

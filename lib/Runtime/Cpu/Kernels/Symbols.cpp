@@ -15,8 +15,8 @@ void _mlir_ciface_attune_sdpa_f32(MemRef<float, 4> *, MemRef<float, 4> *,
                                   MemRef<float, 4> *, MemRef<uint8_t, 4> *,
                                   MemRef<uint8_t, 4> *, MemRef<int64_t, 3> *,
                                   MemRef<int64_t, 1> *, MemRef<float, 4> *,
-                                  MemRef<float, 4> *, MemRef<int64_t, 1> *,
-                                  MemRef<double, 1> *);
+                                  MemRef<float, 4> *, MemRef<float, 4> *,
+                                  MemRef<int64_t, 1> *, MemRef<double, 1> *);
 void _mlir_ciface_attune_gemm_f32(MemRef<float, 3> *, MemRef<float, 3> *,
                                   MemRef<float, 3> *, MemRef<float, 3> *,
                                   int64_t);
