@@ -138,11 +138,28 @@ def ConvertOnnxToLinalgPass
     %e = tensor.empty() : tensor<4xf32>
     %y = linalg.generic ... { arith.maximumf ... }
     ```
+
+    Checks on input data that ONNX defines as errors become run-time checks:
+    a Gather / GatherElements index outside [-dim, dim) calls
+    `attune_check_failed(site, index, dim)` (the kernel library records it)
+    and reads a clamped index; the runners report the first failure of a run
+    with message number `site` of the module's `attune.checks` list.
+
+    ```mlir
+    // in the Gather's linalg.generic body
+    %bad = arith.cmpi uge, %wrapped, %c10 : index
+    scf.if %bad {
+      func.call @attune_check_failed(%c0_i64, %raw, %c10_i64)
+          : (i64, i64, i64) -> ()
+    }
+    ```
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::math::MathDialect"];
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::func::FuncDialect"];
 }
 
 def MaterializeReturnsPass

@@ -233,11 +233,23 @@ func.func @slice(%a: tensor<5x7xf32>) -> (tensor<3x4xf32>, tensor<5x7xf32>) {
 
 // -----
 
+// An index outside [-5, 5) (after wrapping, one unsigned compare against
+// 5) reports run-time check 0, whose message is the module's first
+// attune.checks entry, and reads a clamped index.
+// CHECK: module attributes {attune.checks = ["node (Gather, opset 13): index out of range for axis 1 of its data (size 5)"]}
 // CHECK-LABEL: func.func @gather
 // CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2xi64>) outs(%{{.*}} : tensor<4x2xf32>)
+// CHECK: ^bb0(%[[IN:.*]]: i64, %{{.*}}: f32):
 // CHECK: linalg.index 0
 // CHECK: arith.index_cast
+// CHECK: %[[BAD:.*]] = arith.cmpi uge, %{{.*}}, %c5 : index
+// CHECK: scf.if %[[BAD]] {
+// CHECK:   func.call @attune_check_failed(%c0_i64, %[[IN]], %c5_i64) : (i64, i64, i64) -> ()
+// CHECK: }
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
 // CHECK: tensor.extract %{{.*}} : tensor<4x5xf32>
+// CHECK: func.func private @attune_check_failed(i64, i64, i64)
 func.func @gather(%d: tensor<4x5xf32>, %i: tensor<2xi64>) -> tensor<4x2xf32> {
   %0 = onnx.node "Gather" v13 (%d, %i) {axis = 1 : i64} : (tensor<4x5xf32>, tensor<2xi64>) -> tensor<4x2xf32>
   return %0 : tensor<4x2xf32>

@@ -320,7 +320,8 @@ int mlir::attn::driver::runCommand(int argc, char **argv) {
   std::vector<HostArray> outs;
   auto t2 = std::chrono::steady_clock::now();
   if (llvm::Error e = compiled->jit->run(ins, outs)) {
-    llvm::errs() << "error: " << llvm::toString(std::move(e)) << "\n";
+    llvm::errs() << "error: " << modelPath << ": "
+                 << llvm::toString(std::move(e)) << "\n";
     return 1;
   }
   double runMs = msSince(t2);

@@ -262,6 +262,7 @@ OwningOpRef<ModuleOp> driver::lower(Session &session, ModuleOp imported,
     buildPhase(pm, popts, Phase::Llvm);
   if (failed(pm.run(*module)))
     return nullptr;
+  sig.checks = readChecks(*module);
   return module;
 }
 

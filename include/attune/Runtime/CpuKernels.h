@@ -282,6 +282,19 @@ enum attune_select_fparam {
  * which keep freed large blocks for reuse (ATTUNE_BUFFER_CACHE_MB, default
  * 1024; 0 disables). */
 
+/*--- Run-time checks of generated code ------------------------------------*/
+
+/* Generated code calls attune_check_failed(site, value, bound) where a check
+ * on input data fails (a Gather index outside [-bound, bound)); `site`
+ * numbers the module's `attune.checks` messages. The code goes on with a
+ * clamped index (memory stays safe) and the runner reports the first
+ * failure of the run, taken with attune_cpu_take_check_failure (1: there
+ * was one, and it is cleared). Per thread: generated code runs its checks
+ * on the thread that called it. */
+void attune_check_failed(int64_t site, int64_t value, int64_t bound);
+int attune_cpu_take_check_failure(int64_t *site, int64_t *value,
+                                  int64_t *bound);
+
 #ifdef __cplusplus
 }
 #endif

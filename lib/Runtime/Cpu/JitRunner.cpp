@@ -1,6 +1,7 @@
 //===- JitRunner.cpp - run a lowered module with the MLIR JIT -------------===//
 
 #include "lib/Runtime/Cpu/JitRunner.h"
+#include "attune/Runtime/CpuKernels.h"
 #include "lib/Runtime/Cpu/Kernels/HostAlloc.h"
 #include "lib/Runtime/Cpu/Kernels/Symbols.h"
 
@@ -85,6 +86,28 @@ llvm::Expected<Signature> mlir::attn::readSignature(ModuleOp module) {
     sig.outputs.push_back(*s);
   }
   return sig;
+}
+
+std::vector<std::string> mlir::attn::readChecks(ModuleOp module) {
+  std::vector<std::string> checks;
+  if (auto list = module->getAttrOfType<ArrayAttr>("attune.checks"))
+    for (Attribute a : list)
+      if (auto s = dyn_cast<StringAttr>(a))
+        checks.push_back(s.str());
+  return checks;
+}
+
+llvm::Error
+mlir::attn::takeCheckFailure(const std::vector<std::string> &checks) {
+  int64_t site = 0, value = 0, bound = 0;
+  if (!attune_cpu_take_check_failure(&site, &value, &bound))
+    return llvm::Error::success();
+  std::string what = site >= 0 && site < static_cast<int64_t>(checks.size())
+                         ? checks[site]
+                         : "run-time check " + std::to_string(site);
+  return err(what + ": got index " + llvm::Twine(value) +
+             ", expected one in [" + llvm::Twine(-bound) + ", " +
+             llvm::Twine(bound) + ")");
 }
 
 JitModule::~JitModule() = default;
@@ -202,7 +225,10 @@ llvm::Error JitModule::run(const std::vector<HostArray> &inputs,
   SmallVector<void *> args;
   for (void *&p : descPtrs)
     args.push_back(&p);
+  consumeError(takeCheckFailure(sig.checks)); // none left from elsewhere
   if (llvm::Error e = engine->invokePacked("_mlir_ciface_main", args))
+    return e;
+  if (llvm::Error e = takeCheckFailure(sig.checks))
     return e;
   for (size_t i = 0; i < outputs.size(); ++i)
     std::memcpy(outputs[i].data.data(), buffers[inputs.size() + i]->p,
@@ -317,8 +343,9 @@ llvm::Error JitModule::prepare(const std::vector<HostArray> &inputs) {
 llvm::Error JitModule::invoke() {
   if (!prepared)
     return err("JitModule::invoke called before prepare");
+  consumeError(takeCheckFailure(sig.checks)); // none left from elsewhere
   prepared->fn(prepared->args.data());
-  return llvm::Error::success();
+  return takeCheckFailure(sig.checks);
 }
 
 void JitModule::preparedOutputs(std::vector<HostArray> &outputs) const {

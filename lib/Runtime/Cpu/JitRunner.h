@@ -32,7 +32,18 @@ struct TensorSpec {
 /// Inputs and outputs of a compiled model's main function.
 struct Signature {
   std::vector<TensorSpec> inputs, outputs;
+  /// Messages of the run-time checks of generated code, by site number
+  /// (the module's `attune.checks`; empty before convert-onnx-to-linalg).
+  std::vector<std::string> checks;
 };
+
+/// The module's `attune.checks` messages (none when it has no such list).
+std::vector<std::string> readChecks(ModuleOp module);
+
+/// The first run-time check that failed on this thread since the last call
+/// (see attune_check_failed), as an error that starts with its message;
+/// success when none failed. Clears the record.
+llvm::Error takeCheckFailure(const std::vector<std::string> &checks);
 
 /// Checks `inputs` against `sig` (count, element type, shape); the error
 /// names the first input that does not match.

@@ -7,7 +7,10 @@
 
 #include "passes/Conversion/OnnxToLinalg/Handlers.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Matchers.h"
 
 #include <limits>
@@ -16,9 +19,50 @@ using namespace mlir;
 using namespace mlir::attn::onnx_to_linalg;
 using utils::IteratorType;
 
+namespace {
+constexpr StringLiteral kCheckFailed = "attune_check_failed";
+} // namespace
+
 HandlerResult mlir::attn::onnx_to_linalg::fail(NodeOp op, const Twine &msg) {
   op.emitError() << op.describe() << ": " << msg;
   return failure();
+}
+
+int64_t mlir::attn::onnx_to_linalg::registerCheck(NodeOp op,
+                                                   const Twine &message) {
+  auto module = op->getParentOfType<ModuleOp>();
+  MLIRContext *ctx = op.getContext();
+  constexpr StringLiteral kChecks = "attune.checks";
+  SmallVector<Attribute> checks;
+  if (auto list = module->getAttrOfType<ArrayAttr>(kChecks))
+    llvm::append_range(checks, list.getValue());
+  checks.push_back(StringAttr::get(ctx, message));
+  module->setAttr(kChecks, ArrayAttr::get(ctx, checks));
+  if (!module.lookupSymbol<func::FuncOp>(kCheckFailed)) {
+    OpBuilder mb = OpBuilder::atBlockEnd(module.getBody());
+    Type i64 = mb.getI64Type();
+    auto fn = func::FuncOp::create(
+        mb, module.getLoc(), kCheckFailed,
+        mb.getFunctionType(TypeRange{i64, i64, i64}, TypeRange{}));
+    fn.setPrivate();
+  }
+  return static_cast<int64_t>(checks.size()) - 1;
+}
+
+void mlir::attn::onnx_to_linalg::emitCheck(OpBuilder &b, Location l, Value bad,
+                                           int64_t site, Value value,
+                                           int64_t bound) {
+  auto ifOp = scf::IfOp::create(b, l, bad, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  Type i64 = b.getI64Type();
+  if (value.getType() != i64)
+    value = arith::ExtSIOp::create(b, l, i64, value);
+  func::CallOp::create(
+      b, l, kCheckFailed, TypeRange{},
+      ValueRange{arith::ConstantOp::create(b, l, b.getI64IntegerAttr(site)),
+                 value,
+                 arith::ConstantOp::create(b, l, b.getI64IntegerAttr(bound))});
 }
 
 RankedTensorType mlir::attn::onnx_to_linalg::tensorType(Value v) {

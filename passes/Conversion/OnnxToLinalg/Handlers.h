@@ -55,6 +55,20 @@ std::optional<double> getConstSplat(Value v);
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
 //===----------------------------------------------------------------------===//
+// Run-time checks
+//===----------------------------------------------------------------------===//
+
+/// Registers a run-time check of `op` on its input data: appends `message`
+/// to the module's `attune.checks` list (the runner's report of a failure
+/// starts with it) and declares the runtime's
+/// `attune_check_failed(site, value, bound)`; returns the site number.
+int64_t registerCheck(NodeOp op, const Twine &message);
+/// Where `bad` holds: calls attune_check_failed(site, value (any integer,
+/// sign-extended), bound). The code after it goes on with its own safe value.
+void emitCheck(OpBuilder &b, Location l, Value bad, int64_t site, Value value,
+               int64_t bound);
+
+//===----------------------------------------------------------------------===//
 // Builders
 //===----------------------------------------------------------------------===//
 

@@ -14,18 +14,29 @@ using utils::IteratorType;
 
 namespace {
 /// Index value of an integer index element, negative values wrapped by
-/// `dim` and clamped into [0, dim) so that a bad index cannot read out of
-/// bounds.
-Value wrapIndex(OpBuilder &b, Location l, Value i, int64_t dim) {
+/// `dim`. An index outside [-dim, dim) is reported through run-time check
+/// `site` (onnxruntime rejects it too) and clamped into [0, dim), so that it
+/// cannot read out of bounds before the runner reports it.
+Value wrapIndex(OpBuilder &b, Location l, Value i, int64_t dim, int64_t site) {
   Value idx = arith::IndexCastOp::create(b, l, b.getIndexType(), i);
   Value zero = arith::ConstantIndexOp::create(b, l, 0);
   Value d = arith::ConstantIndexOp::create(b, l, dim);
   Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, zero);
   idx = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, idx, d),
                                 idx);
+  // One unsigned comparison: negative (still, after wrapping) or >= dim.
+  Value bad = arith::CmpIOp::create(b, l, arith::CmpIPredicate::uge, idx, d);
+  emitCheck(b, l, bad, site, i, dim);
   idx = arith::MaxSIOp::create(b, l, idx, zero);
   return arith::MinSIOp::create(b, l, idx,
                                 arith::ConstantIndexOp::create(b, l, dim - 1));
+}
+
+/// The run-time check of `op`'s indices along `axis`.
+int64_t indexCheck(NodeOp op, int64_t axis, int64_t dim) {
+  return registerCheck(op, op.describe() + ": index out of range for axis " +
+                               Twine(axis) + " of its data (size " +
+                               Twine(dim) + ")");
 }
 
 HandlerResult lowerGather(OpBuilder &b, NodeOp op) {
@@ -49,6 +60,7 @@ HandlerResult lowerGather(OpBuilder &b, NodeOp op) {
   SmallVector<AffineMap> maps = {AffineMap::get(n, 0, idxExprs, ctx),
                                  AffineMap::getMultiDimIdentityMap(n, ctx)};
   int64_t dim = dt.getDimSize(*axis);
+  int64_t site = indexCheck(op, *axis, dim);
   Value r0 =
       linalg::GenericOp::create(
           b, loc, outType, ValueRange{indices},
@@ -58,7 +70,7 @@ HandlerResult lowerGather(OpBuilder &b, NodeOp op) {
             SmallVector<Value> src;
             for (int64_t d = 0; d < *axis; ++d)
               src.push_back(linalg::IndexOp::create(nb, nl, d));
-            src.push_back(wrapIndex(nb, nl, a[0], dim));
+            src.push_back(wrapIndex(nb, nl, a[0], dim, site));
             for (int64_t d = *axis + 1; d < r; ++d)
               src.push_back(linalg::IndexOp::create(nb, nl, d + q - 1));
             linalg::YieldOp::create(
@@ -79,12 +91,13 @@ HandlerResult lowerGatherElements(OpBuilder &b, NodeOp op) {
   if (tensorType(indices).getShape() != resultType(op).getShape())
     return fail(op, "result shape must equal the indices shape");
   int64_t dim = dt.getDimSize(*axis);
+  int64_t site = indexCheck(op, *axis, dim);
   Value out = buildElementwise(
       b, op.getLoc(), {indices}, resultType(op),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         SmallVector<Value> src;
         for (int64_t d = 0; d < r; ++d)
-          src.push_back(d == *axis ? wrapIndex(nb, nl, a[0], dim)
+          src.push_back(d == *axis ? wrapIndex(nb, nl, a[0], dim, site)
                                    : linalg::IndexOp::create(nb, nl, d));
         return tensor::ExtractOp::create(nb, nl, data, src).getResult();
       });

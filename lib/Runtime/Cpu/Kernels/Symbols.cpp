@@ -52,6 +52,7 @@ const KernelSymbol *kernelSymbols(size_t &count) {
        reinterpret_cast<void *>(&_mlir_memref_to_llvm_alloc)},
       {"_mlir_memref_to_llvm_free",
        reinterpret_cast<void *>(&_mlir_memref_to_llvm_free)},
+      {"attune_check_failed", reinterpret_cast<void *>(&attune_check_failed)},
   };
   count = sizeof(table) / sizeof(table[0]);
   return table;
