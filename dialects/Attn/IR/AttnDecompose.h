@@ -25,6 +25,8 @@ FailureOr<Value> buildKeepMask(OpBuilder &b, SdpaOp op, bool includeSparsity);
 /// What a kernel computes for a recycled step: its output and, optionally,
 /// the scores of the last query row, [B, Hq, 1, Lk] f32, as its softmax saw
 /// them (scaled, soft-capped, masked; -inf for keys the row does not see).
+/// Only the batch elements that take a full step need them (the top-K of
+/// the others is computed but not selected).
 struct RecycleAttention {
   Value output;
   Value lastRowScores;

@@ -104,8 +104,11 @@ typedef struct attune_sdpa_args {
   /* Scores of the last query row (a recycled full step ranks the keys by
    * them): when set, row_scores[b, h, j] (element strides [b, h, j]) is the
    * score of query row len_q - 1 and key j as the softmax sees it (scaled,
-   * soft-capped, masked), -inf for a key that row does not see. Only the
-   * decode kernel (a key subset, or few query rows) writes them. */
+   * soft-capped, masked; -inf for a key the row does not see), written for
+   * the [b, h] whose keys are all read (no subset, or a subset holding every
+   * position, as on a full step: tail_start[b] = 0); the others are left as
+   * they are. Only the decode kernel (a key subset, or few query rows)
+   * writes them. */
   float *row_scores;
   int64_t row_scores_stride[3];
 } attune_sdpa_args;
