@@ -199,6 +199,37 @@ def attune_decode(args, model, out, rewrite, extra=()):
     print(r.stdout, end="")
     if r.returncode != 0:
         sys.exit(f"attune decode failed ({' '.join(cmd)}):\n{r.stderr}")
+    return r.stdout
+
+
+def ort_top_tokens(model, tokens, prompt, steps, layers):
+    """onnxruntime's greedy token after each step of the dense decoder fed
+    `tokens` (teacher forcing with its own KV cache): [steps + 1, B]."""
+    import onnxruntime as ort
+    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    names = {i.name: i for i in sess.get_inputs()}
+    b = tokens.shape[0]
+    past = {}
+    for li in range(layers):
+        shape = names[f"past_key_values.{li}.key"].shape
+        for kind in ("key", "value"):
+            past[f"past_key_values.{li}.{kind}"] = np.zeros(
+                (b, shape[1], 0, shape[3]), np.float32)
+    tops, pos = [], 0
+    for t in range(steps + 1):
+        n = prompt if t == 0 else 1
+        feed = dict(past)
+        feed["input_ids"] = tokens[:, pos:pos + n]
+        feed["position_ids"] = np.tile(np.arange(pos, pos + n), (b, 1))
+        outs = dict(zip([o.name for o in sess.get_outputs()],
+                        sess.run(None, feed)))
+        tops.append(outs["logits"][:, -1].argmax(-1))
+        for li in range(layers):
+            for kind in ("key", "value"):
+                past[f"past_key_values.{li}.{kind}"] = \
+                    outs[f"present.{li}.{kind}"]
+        pos += n
+    return np.stack(tops)
 
 
 def load_step(out, t, kind):
@@ -251,7 +282,21 @@ def check_dense(args):
     gpt2_decoder_model(model, layers=args.layers, seed=args.seed)
     dense_out, rec_out = os.path.join(work, "dense"), os.path.join(work, "rec")
     attune_decode(args, model, dense_out, "", ["--check"])
-    attune_decode(args, model, rec_out, args.rewrite)
+    report = attune_decode(args, model, rec_out, args.rewrite, ["--check"])
+    # The rewritten run's --check summary: how often its greedy token is
+    # the dense model's on the same tokens, recounted here with onnxruntime.
+    tokens = np.load(os.path.join(rec_out, "tokens.npy"))
+    ref_top = ort_top_tokens(model, tokens, args.prompt, args.steps,
+                             args.layers)
+    agree = sum(int(np.sum(
+        load_step(rec_out, t, "outputs")["logits"][:, -1].argmax(-1) ==
+        ref_top[t])) for t in range(args.steps + 1))
+    want = (f"top token agrees with onnxruntime's (the dense model on the "
+            f"same tokens) at {agree} of {ref_top.size} position(s)")
+    if want not in report:
+        sys.exit(f"FAILED: expected '{want}' in the --check report")
+    print(f"top-token agreement recounted with onnxruntime: {agree} of "
+          f"{ref_top.size}")
     worst = 0.0
     for t in range(args.steps + 1):
         a = load_step(dense_out, t, "outputs")["logits"]

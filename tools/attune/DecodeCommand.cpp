@@ -343,6 +343,16 @@ int mlir::attn::driver::decodeCommand(int argc, char **argv) {
                << "\n";
   int status = 0;
   double worst = 0;
+  // Summary figures: run times of the steps after the prompt (by kind when
+  // a rewrite recycles), and with --check how often the greedy token is
+  // onnxruntime's on the same inputs.
+  struct Times {
+    double sum = 0;
+    int64_t n = 0;
+    void add(double ms) { sum += ms, ++n; }
+    double mean() const { return n ? sum / n : 0; }
+  } allTimes, fullTimes, partialTimes;
+  int64_t topAgree = 0, topCompared = 0;
   for (int64_t t = 0, past = 0; t <= numSteps; ++t) {
     int64_t n = t == 0 ? promptLen : 1;
     std::map<std::string, HostArray> in;
@@ -416,8 +426,9 @@ int mlir::attn::driver::decodeCommand(int argc, char **argv) {
 
     std::string line =
         llvm::formatv("step {0}: tokens {1} past {2}", t, n, past).str();
+    std::vector<int64_t> next;
     if (!roles.tokens.empty() && byName.count(roles.logits)) {
-      std::vector<int64_t> next = argmaxLast(byName[roles.logits]);
+      next = argmaxLast(byName[roles.logits]);
       for (int64_t b = 0; b < roles.batch; ++b)
         if (tokens[b][past + n] < 0)
           tokens[b][past + n] = next[b];
@@ -428,6 +439,11 @@ int mlir::attn::driver::decodeCommand(int argc, char **argv) {
     line += llvm::formatv(" (compile {0:F1} ms, run {1:F2} ms)",
                           compiled->compileMs, runMs)
                 .str();
+    if (t > 0) {
+      allTimes.add(runMs);
+      if (recycled)
+        (full ? fullTimes : partialTimes).add(runMs);
+    }
 
     if (check) {
       // Dense reference: the same inputs with onnxruntime's own cache.
@@ -453,6 +469,18 @@ int mlir::attn::driver::decodeCommand(int argc, char **argv) {
                             roles.logits, c.maxAbs,
                             c.ok() ? "" : " (outside tolerance)")
                   .str();
+      if (!next.empty() && c.problem.empty()) {
+        std::vector<int64_t> refNext = argmaxLast(refs[roles.logits]);
+        for (size_t b = 0; b < next.size(); ++b) {
+          ++topCompared;
+          topAgree += next[b] == refNext[b];
+        }
+        line += next[0] == refNext[0]
+                    ? ", same top token"
+                    : llvm::formatv(", top token differs (onnxruntime {0})",
+                                    refNext[0])
+                          .str();
+      }
       // Without a rewrite the run must match; a rewrite's error is the
       // point of the report.
       if (!c.problem.empty() || (rewrite.empty() && !c.ok())) {
@@ -482,9 +510,26 @@ int mlir::attn::driver::decodeCommand(int argc, char **argv) {
   if (save)
     llvm::outs() << "per-step inputs and outputs written to " << outputDir
                  << "/step<N>/\n";
-  if (check)
+  if (allTimes.n) {
+    llvm::outs() << llvm::formatv("run after the prompt: {0:F2} ms per step "
+                                  "({1} step(s))",
+                                  allTimes.mean(), allTimes.n);
+    if (fullTimes.n || partialTimes.n)
+      llvm::outs() << llvm::formatv("; full steps {0:F2} ms ({1}), partial "
+                                    "steps {2:F2} ms ({3})",
+                                    fullTimes.mean(), fullTimes.n,
+                                    partialTimes.mean(), partialTimes.n);
+    llvm::outs() << " (single runs; `attune bench` times a step)\n";
+  }
+  if (check) {
     llvm::outs() << llvm::formatv("max abs error vs onnxruntime over all "
                                   "steps: {0:e}\n",
                                   worst);
+    if (topCompared)
+      llvm::outs() << llvm::formatv(
+          "top token agrees with onnxruntime's (the dense model on the same "
+          "tokens) at {0} of {1} position(s)\n",
+          topAgree, topCompared);
+  }
   return status;
 }
