@@ -820,7 +820,7 @@ def decode(ctx):
         # attention, then ranks the pooled last-row probabilities for the
         # new top-K; every STRIDE-th step of a decode is one.
         state["recycle.step.site0"] = np.array([0], np.int64)
-        row_full = {"L": l, "form": f"recycled full (top-K = L/8)",
+        row_full = {"L": l, "form": "recycled full (top-K = L/8)",
                     "bytes": kv_bytes, "rewrite": row_rec["rewrite"],
                     "ort_note": "-"}
         d = inputs_dir(ctx, f"decode_recfull_{l}_{ctx.args.seed}", state)

@@ -73,9 +73,11 @@ void mlir::attn::buildPhase(OpPassManager &pm, const PipelineOptions &options,
       tile.target = "cpu";
       pm.addPass(createAttnTilePass(tile));
       pm.addPass(createConvertAttnToCpuKernelsPass());
-      // What only a recycled step's full-step branch still reads (the
-      // Concat of a KV cache whose pieces the kernel reads in place) moves
-      // into that branch, so partial steps never build it.
+      // Values only a recycled step's full-step branch reads move into that
+      // branch, so partial steps never compute them. (The branch ranks keys
+      // by the scores the kernel returns, so a Concat of the KV cache whose
+      // pieces the kernel reads in place is no longer among them: unless the
+      // model outputs it, it is dead.)
       pm.addPass(createControlFlowSinkPass());
     }
     pm.addPass(createConvertAttnToLinalgPass());

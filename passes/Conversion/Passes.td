@@ -143,7 +143,10 @@ def ConvertOnnxToLinalgPass
     a Gather / GatherElements index outside [-dim, dim) calls
     `attune_check_failed(site, index, dim)` (the kernel library records it)
     and reads a clamped index; the runners report the first failure of a run
-    with message number `site` of the module's `attune.checks` list.
+    with message number `site` of the module's `attune.checks` list. The
+    checks are part of the loop bodies: a Gather whose result is dead is not
+    checked. (An axis of size 0 with indices to read is a compile-time
+    error.)
 
     ```mlir
     // in the Gather's linalg.generic body

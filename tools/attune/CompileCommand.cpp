@@ -465,6 +465,9 @@ int mlir::attn::driver::compileCommand(int argc, char **argv) {
          f.getName().starts_with("_mlir_memref_to_llvm_") ||
          f.getName() == "attune_check_failed"))
       needsKernels = true;
+  // The wrapper reads run-time check failures from the kernel library even
+  // when LLVM folded every check of the model away.
+  needsKernels |= !sig.checks.empty();
   if (needsKernels) {
     args.push_back(ATTUNE_KERNELS_ARCHIVE);
     args.push_back("-lstdc++");

@@ -657,6 +657,12 @@ RecycleBuilder::build(RecycleAttentionFn attention) {
       return failure();
     out = r->output;
     scores = r->lastRowScores;
+    // Kernel scores are f32 (the kernel runs f32 attention only).
+    if (scores && cast<RankedTensorType>(scores.getType()).getElementType() !=
+                      acc)
+      return op.emitOpError("kernel row scores of type ")
+             << scores.getType() << " do not match the accumulation type "
+             << acc;
   } else {
     out = maskedOutput(keepMask(full));
   }
@@ -683,6 +689,9 @@ RecycleBuilder::build(RecycleAttentionFn attention) {
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      // With a batch of mixed steps, the top-K of a batch element on a
+      // partial step is computed too (from scores the kernel left unwritten)
+      // and dropped by the per-element select below.
       FailureOr<Value> probs =
           scores ? lastRowSoftmax(scores) : lastRowProbabilities();
       if (failed(probs))

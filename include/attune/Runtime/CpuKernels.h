@@ -108,7 +108,7 @@ typedef struct attune_sdpa_args {
    * the [b, h] whose keys are all read (no subset, or a subset holding every
    * position, as on a full step: tail_start[b] = 0); the others are left as
    * they are. Only the decode kernel (a key subset, or few query rows)
-   * writes them. */
+   * writes them: setting them for a problem of the tiled kernel aborts. */
   float *row_scores;
   int64_t row_scores_stride[3];
 } attune_sdpa_args;

@@ -60,6 +60,9 @@ HandlerResult lowerGather(OpBuilder &b, NodeOp op) {
   SmallVector<AffineMap> maps = {AffineMap::get(n, 0, idxExprs, ctx),
                                  AffineMap::getMultiDimIdentityMap(n, ctx)};
   int64_t dim = dt.getDimSize(*axis);
+  if (dim == 0 && outType.getNumElements() > 0)
+    return fail(op, "axis " + Twine(*axis) +
+                        " of the data has size 0: no index is valid");
   int64_t site = indexCheck(op, *axis, dim);
   Value r0 =
       linalg::GenericOp::create(
@@ -91,6 +94,9 @@ HandlerResult lowerGatherElements(OpBuilder &b, NodeOp op) {
   if (tensorType(indices).getShape() != resultType(op).getShape())
     return fail(op, "result shape must equal the indices shape");
   int64_t dim = dt.getDimSize(*axis);
+  if (dim == 0 && resultType(op).getNumElements() > 0)
+    return fail(op, "axis " + Twine(*axis) +
+                        " of the data has size 0: no index is valid");
   int64_t site = indexCheck(op, *axis, dim);
   Value out = buildElementwise(
       b, op.getLoc(), {indices}, resultType(op),
