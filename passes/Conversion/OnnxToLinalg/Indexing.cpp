@@ -32,8 +32,16 @@ Value wrapIndex(OpBuilder &b, Location l, Value i, int64_t dim, int64_t site) {
                                 arith::ConstantIndexOp::create(b, l, dim - 1));
 }
 
-/// The run-time check of `op`'s indices along `axis`.
-int64_t indexCheck(NodeOp op, int64_t axis, int64_t dim) {
+/// The run-time check of `op`'s indices along `axis` (size `dim`), or
+/// failure (reported) when the axis is empty and there are indices to read:
+/// no index is valid, and the clamp could not keep the read in bounds.
+FailureOr<int64_t> indexCheck(NodeOp op, int64_t axis, int64_t dim,
+                              RankedTensorType result) {
+  if (dim == 0 && result.getNumElements() > 0) {
+    (void)fail(op, "axis " + Twine(axis) +
+                       " of the data has size 0: no index is valid");
+    return failure();
+  }
   return registerCheck(op, op.describe() + ": index out of range for axis " +
                                Twine(axis) + " of its data (size " +
                                Twine(dim) + ")");
@@ -60,10 +68,10 @@ HandlerResult lowerGather(OpBuilder &b, NodeOp op) {
   SmallVector<AffineMap> maps = {AffineMap::get(n, 0, idxExprs, ctx),
                                  AffineMap::getMultiDimIdentityMap(n, ctx)};
   int64_t dim = dt.getDimSize(*axis);
-  if (dim == 0 && outType.getNumElements() > 0)
-    return fail(op, "axis " + Twine(*axis) +
-                        " of the data has size 0: no index is valid");
-  int64_t site = indexCheck(op, *axis, dim);
+  FailureOr<int64_t> check = indexCheck(op, *axis, dim, outType);
+  if (failed(check))
+    return failure();
+  int64_t site = *check;
   Value r0 =
       linalg::GenericOp::create(
           b, loc, outType, ValueRange{indices},
@@ -94,10 +102,10 @@ HandlerResult lowerGatherElements(OpBuilder &b, NodeOp op) {
   if (tensorType(indices).getShape() != resultType(op).getShape())
     return fail(op, "result shape must equal the indices shape");
   int64_t dim = dt.getDimSize(*axis);
-  if (dim == 0 && resultType(op).getNumElements() > 0)
-    return fail(op, "axis " + Twine(*axis) +
-                        " of the data has size 0: no index is valid");
-  int64_t site = indexCheck(op, *axis, dim);
+  FailureOr<int64_t> check = indexCheck(op, *axis, dim, resultType(op));
+  if (failed(check))
+    return failure();
+  int64_t site = *check;
   Value out = buildElementwise(
       b, op.getLoc(), {indices}, resultType(op),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
