@@ -37,10 +37,12 @@ inline V fma(V a, V b, V c) { return {_mm512_fmadd_ps(a.r, b.r, c.r)}; }
 inline V add(V a, V b) { return {_mm512_add_ps(a.r, b.r)}; }
 inline V sub(V a, V b) { return {_mm512_sub_ps(a.r, b.r)}; }
 inline V mul(V a, V b) { return {_mm512_mul_ps(a.r, b.r)}; }
+inline V div(V a, V b) { return {_mm512_div_ps(a.r, b.r)}; }
 inline V max(V a, V b) { return {_mm512_max_ps(a.r, b.r)}; }
 inline V min(V a, V b) { return {_mm512_min_ps(a.r, b.r)}; }
 inline float reduceMax(V a) { return _mm512_reduce_max_ps(a.r); }
 inline float reduceAdd(V a) { return _mm512_reduce_add_ps(a.r); }
+inline float lane0(V a) { return _mm512_cvtss_f32(a.r); }
 
 /// Lane l of the result is the sum of the lanes of a[l] (16 horizontal sums
 /// in 15 shuffle-add steps instead of 16 separate reductions).

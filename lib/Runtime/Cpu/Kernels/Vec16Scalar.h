@@ -45,6 +45,7 @@ inline V fma(V a, V b, V c) { ATTUNE_V_MAP(a.r[l] * b.r[l] + c.r[l]) }
 inline V add(V a, V b) { ATTUNE_V_MAP(a.r[l] + b.r[l]) }
 inline V sub(V a, V b) { ATTUNE_V_MAP(a.r[l] - b.r[l]) }
 inline V mul(V a, V b) { ATTUNE_V_MAP(a.r[l] * b.r[l]) }
+inline V div(V a, V b) { ATTUNE_V_MAP(a.r[l] / b.r[l]) }
 inline V max(V a, V b) { ATTUNE_V_MAP(std::max(a.r[l], b.r[l])) }
 inline V min(V a, V b) { ATTUNE_V_MAP(std::min(a.r[l], b.r[l])) }
 inline V exp(V x) { ATTUNE_V_MAP(std::exp(x.r[l])) }
@@ -69,6 +70,7 @@ inline void transpose16(V a[16]) {
     for (int j = i + 1; j < 16; ++j)
       std::swap(a[i].r[j], a[j].r[i]);
 }
+inline float lane0(V a) { return a.r[0]; }
 inline float reduceMax(V a) {
   float m = a.r[0];
   for (int l = 1; l < 16; ++l)
