@@ -58,18 +58,28 @@ func.func @concat_cache(%q: tensor<1x4x1x16xf32>, %pk: tensor<1x2x15x16xf32>, %n
 // attn.recycle: one kernel call over the kept positions plus the tail (a key
 // subset, HAS_KV_INDEX), which also writes the last query row's scores
 // (HAS_ROW_SCORES, the last fixed parameter) into a [B, Hq, 1, Lk] buffer;
-// the full step's top-K is computed from those scores under the scf.if, so
-// the cache is not read a second time (no matmul, no second kernel call).
+// under the scf.if (some batch element takes a full step) the kept positions
+// are selected from those scores by one call of attune_recycle_topk_f32
+// (version 1, pool 5) with the per-batch full-step flags, so the cache is
+// not read a second time (no matmul, no second attention call) and no
+// selection loop is generated.
+// CHECK: func.func private @attune_recycle_topk_f32(memref<?x?x?x?xf32>, memref<?xi1>, memref<?x?x?xi64>, memref<?xi64>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @recycle
 // CHECK-DAG: %[[SC:.*]] = memref.alloc() : memref<1x4x1x16xf32>
 // CHECK-DAG: arith.constant dense<[3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]> : tensor<20xi64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK: %[[S:.*]] = bufferization.to_tensor %[[SC]] restrict writable : memref<1x4x1x16xf32> to tensor<1x4x1x16xf32>
 // CHECK: scf.if
-// CHECK: linalg.generic {{.*}} ins(%[[S]] : tensor<1x4x1x16xf32>)
 // CHECK-NOT: linalg.matmul
 // CHECK-NOT: linalg.batch_matmul
 // CHECK-NOT: call @attune_sdpa_f32(
+// CHECK-NOT: scf.for
+// CHECK: %[[KEPT:.*]] = memref.alloc() : memref<1x2x4xi64>
+// CHECK: %[[SB:.*]] = bufferization.to_buffer %[[S]] read_only
+// CHECK: arith.constant dense<[1, 5]> : tensor<2xi64>
+// CHECK: call @attune_recycle_topk_f32(
+// CHECK: %[[T:.*]] = bufferization.to_tensor %[[KEPT]] restrict writable
+// CHECK: scf.yield %[[T]]
 // CHECK: } else {
 func.func @recycle(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>,
                    %ki: tensor<1x2x4xi64>, %fl: tensor<1xi64>, %st: tensor<1xi64>, %rq: tensor<1x8xf32>)

@@ -175,6 +175,11 @@ def check_op(args):
             sys.exit(f"step {t}: max abs error {err} > {args.tol}")
         pk, pv = outs["present_key"], outs["present_value"]
         state = {name: outs[name] for name in state}
+        if t == 0 and args.skew:
+            # The last batch element's schedule runs `skew` steps ahead, so
+            # that later steps mix full and partial batch elements.
+            state["recycle.step.site0"][-1] += args.skew
+            ref.steps[-1] += args.skew
     print(f"OK: {args.steps + 1} steps, max abs error {worst:.3e}, full steps "
           f"at {[i for i, f in enumerate(fulls) if f]}, recycled vs dense "
           f"max diff {partial_diff:.3e}")
@@ -337,6 +342,9 @@ def main():
     ap.add_argument("--pool", type=int, default=5)
     ap.add_argument("--dense-heads", default="")
     ap.add_argument("--topic-every", type=int, default=4)
+    ap.add_argument("--skew", type=int, default=0,
+                    help="op: after the first step, advance the last batch "
+                    "element's step counter by this much (mixed batches)")
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--expect-full", default=None,
                     help="comma list of the steps that must be full")

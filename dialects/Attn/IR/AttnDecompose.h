@@ -37,15 +37,24 @@ struct RecycleAttention {
 using RecycleAttentionFn =
     llvm::function_ref<FailureOr<RecycleAttention>(Value full)>;
 
+/// A full step's kept positions, i64 [B, Hkv, K], selected (as the
+/// reference selects them from the probabilities) from the kernel's
+/// last-row scores and the per-batch full-step flags (i1 [B]); the rows of
+/// batch elements on a partial step may be left unwritten (they are not
+/// selected).
+using RecycleTopKFn = llvm::function_ref<Value(Value scores, Value full)>;
+
 /// attn.recycle's decomposition with the attention computed by `attention`
 /// (a kernel) instead of the reference sdpa; the state update stays the
 /// reference's, with its full-step work under an scf.if. The full step
 /// ranks keys by the kernel's last-row scores when it gives them (the cache
 /// is then read once per step), else by the reference probabilities of the
-/// last row. Returns the op's results (output, kept indices, full length,
-/// step, reference query).
+/// last row; with `topK` as well, the selection from those scores is
+/// `topK`'s (a kernel) instead of the reference's. Returns the op's results
+/// (output, kept indices, full length, step, reference query).
 FailureOr<SmallVector<Value>> decomposeRecycle(OpBuilder &b, RecycleOp op,
-                                               RecycleAttentionFn attention);
+                                               RecycleAttentionFn attention,
+                                               RecycleTopKFn topK = nullptr);
 
 } // namespace mlir::attn
 

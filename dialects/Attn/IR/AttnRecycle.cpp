@@ -136,7 +136,8 @@ public:
   /// per-batch full-step flags) instead of the masked reference sdpa, and the
   /// full-step work (last-row probabilities, top-K) runs only when some batch
   /// element takes a full step, so partial steps never read the whole cache.
-  FailureOr<SmallVector<Value>> build(RecycleAttentionFn attention = nullptr);
+  FailureOr<SmallVector<Value>> build(RecycleAttentionFn attention = nullptr,
+                                      RecycleTopKFn kernelTopK = nullptr);
 
 private:
   AffineMap map(unsigned n, ArrayRef<AffineExpr> e) {
@@ -645,7 +646,8 @@ Value RecycleBuilder::selectTopK(Value score) {
 }
 
 FailureOr<SmallVector<Value>>
-RecycleBuilder::build(RecycleAttentionFn attention) {
+RecycleBuilder::build(RecycleAttentionFn attention,
+                      RecycleTopKFn kernelTopK) {
   auto par = IteratorType::parallel;
   Value qbar = headMeanQuery();
   Value full = fullStep(qbar);
@@ -689,14 +691,19 @@ RecycleBuilder::build(RecycleAttentionFn attention) {
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      // With a batch of mixed steps, the top-K of a batch element on a
-      // partial step is computed too (from scores the kernel left unwritten)
-      // and dropped by the per-element select below.
-      FailureOr<Value> probs =
-          scores ? lastRowSoftmax(scores) : lastRowProbabilities();
-      if (failed(probs))
-        return failure();
-      scf::YieldOp::create(b, loc, topK(*probs));
+      // With a batch of mixed steps, the reference top-K of a batch element
+      // on a partial step is computed too (from scores the kernel left
+      // unwritten) and dropped by the per-element select below; a kernel's
+      // selection skips it.
+      if (scores && kernelTopK) {
+        scf::YieldOp::create(b, loc, kernelTopK(scores, full));
+      } else {
+        FailureOr<Value> probs =
+            scores ? lastRowSoftmax(scores) : lastRowProbabilities();
+        if (failed(probs))
+          return failure();
+        scf::YieldOp::create(b, loc, topK(*probs));
+      }
       b.setInsertionPointToStart(&ifOp.getElseRegion().front());
       scf::YieldOp::create(b, loc, op.getKeptIndices());
     }
@@ -755,6 +762,7 @@ FailureOr<SmallVector<Value>> RecycleOp::decomposeToLinalg(OpBuilder &builder) {
 
 FailureOr<SmallVector<Value>>
 mlir::attn::decomposeRecycle(OpBuilder &b, RecycleOp op,
-                             RecycleAttentionFn attention) {
-  return RecycleBuilder(op, b).build(attention);
+                             RecycleAttentionFn attention,
+                             RecycleTopKFn topK) {
+  return RecycleBuilder(op, b).build(attention, topK);
 }

@@ -275,6 +275,40 @@ enum attune_select_fparam {
 };
 #define ATTUNE_SELECT_ABI_VERSION 1
 
+/*--- Recycled attention: a full step's kept positions ----------------------*/
+
+/* The kept positions of one attn.recycle full step from the last query
+ * row's scores: scores [B, Hq, 1, Lk] as the attention kernel's softmax saw
+ * them (ATTUNE_SDPA_I_HAS_ROW_SCORES; -inf for keys the row does not see),
+ * kept [B, Hkv, topk] positions, both addressed by element strides. Per
+ * (b, g): the softmax of each head's row, the max over the group's heads and
+ * over `pool` neighbouring positions (j - (pool-1)/2 .. j + pool/2), then the
+ * topk best positions in increasing position order (ties: lower positions
+ * win; -1 pads when topk > Lk), exactly attn.recycle's selection
+ * (AttnOps.td). `full` (optional, one byte per batch element, `full_stride`
+ * apart): batch elements whose byte is 0 are skipped and their kept rows
+ * left as they were. */
+typedef struct attune_recycle_topk_args {
+  const float *scores;
+  const uint8_t *full;
+  int64_t *kept;
+  int64_t batch, heads_q, heads_kv, len_k, topk, pool;
+  int64_t scores_stride[4], kept_stride[3], full_stride;
+} attune_recycle_topk_args;
+
+void attune_recycle_topk_f32(const attune_recycle_topk_args *args);
+
+/* Generated code calls
+ *   _mlir_ciface_attune_recycle_topk_f32(SCORES, FULL, KEPT, iparams)
+ * with SCORES a rank-4 f32 memref, FULL a rank-1 i1 memref (one byte per
+ * element), KEPT a rank-3 i64 memref, and the parameters below. */
+enum attune_recycle_iparam {
+  ATTUNE_RECYCLE_I_VERSION = 0, /* ATTUNE_RECYCLE_ABI_VERSION */
+  ATTUNE_RECYCLE_I_POOL,
+  ATTUNE_RECYCLE_I_COUNT
+};
+#define ATTUNE_RECYCLE_ABI_VERSION 1
+
 /*--- Buffers of generated code --------------------------------------------*/
 
 /* Generated code calls

@@ -36,6 +36,7 @@ namespace {
 
 constexpr StringLiteral kSdpaKernel = "attune_sdpa_f32";
 constexpr StringLiteral kSelectKernel = "attune_block_select_f32";
+constexpr StringLiteral kRecycleTopKKernel = "attune_recycle_topk_f32";
 
 /// Why the kernel cannot run `op` (empty: it can).
 std::string unsupportedReason(SdpaOp op) {
@@ -88,6 +89,15 @@ func::FuncOp declareSelectKernel(ModuleOp module, OpBuilder &b) {
                            {dynMemRef(4, f32), dynMemRef(4, f32),
                             dynMemRef(4, i1), dynMemRef(1, b.getI64Type()),
                             dynMemRef(1, b.getF64Type())});
+}
+
+/// func.func private @attune_recycle_topk_f32(scores, full, kept, iparams)
+func::FuncOp declareRecycleTopKKernel(ModuleOp module, OpBuilder &b) {
+  return declareKernelFunc(module, b, kRecycleTopKKernel,
+                           {dynMemRef(4, b.getF32Type()),
+                            dynMemRef(1, b.getI1Type()),
+                            dynMemRef(3, b.getI64Type()),
+                            dynMemRef(1, b.getI64Type())});
 }
 
 /// func.func private @attune_sdpa_f32(q, k, v, out, mask_f32, mask_i1,
@@ -401,11 +411,33 @@ LogicalResult lowerBlockSelect(BlockSelectOp op, func::FuncOp kernel) {
 
 /// attn.recycle: the reference state update around a kernel call whose key
 /// subset is the kept positions plus the tokens since the full step
-/// (tail_start = full_len), or every key on a full step (tail_start = 0).
-LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel, int64_t tileQ,
+/// (tail_start = full_len), or every key on a full step (tail_start = 0);
+/// on a full step the kept positions are selected by
+/// attune_recycle_topk_f32 from the scores that call wrote.
+LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel,
+                           func::FuncOp topKKernel, int64_t tileQ,
                            int64_t tileK) {
   OpBuilder b(op);
   Location loc = op.getLoc();
+  auto topK = [&](Value scores, Value full) -> Value {
+    FunctionType ft = topKKernel.getFunctionType();
+    auto keptType = cast<RankedTensorType>(op.getKeptIndices().getType());
+    Value kept = memref::AllocOp::create(
+        b, loc, MemRefType::get(keptType.getShape(), keptType.getElementType()));
+    SmallVector<int64_t> ip(ATTUNE_RECYCLE_I_COUNT, 0);
+    ip[ATTUNE_RECYCLE_I_VERSION] = ATTUNE_RECYCLE_ABI_VERSION;
+    ip[ATTUNE_RECYCLE_I_POOL] = op.getPool();
+    func::CallOp::create(
+        b, loc, topKKernel,
+        ValueRange{asBuffer(b, loc, scores, ft.getInput(0)),
+                   asBuffer(b, loc, full, ft.getInput(1)),
+                   memref::CastOp::create(b, loc, ft.getInput(2), kept),
+                   constantArray<int64_t>(b, loc, ip, b.getI64Type(),
+                                          ft.getInput(3))});
+    return bufferization::ToTensorOp::create(b, loc, keptType, kept,
+                                             /*restrict=*/true,
+                                             /*writable=*/true);
+  };
   auto attention = [&](Value full) -> FailureOr<RecycleAttention> {
     auto lenType = cast<RankedTensorType>(op.getFullLen().getType());
     Value init = tensor::EmptyOp::create(b, loc, lenType.getShape(),
@@ -447,7 +479,8 @@ LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel, int64_t tileQ,
     Value out = emitCall(b, loc, kernel, c);
     return RecycleAttention{out, c.rowScores};
   };
-  FailureOr<SmallVector<Value>> results = decomposeRecycle(b, op, attention);
+  FailureOr<SmallVector<Value>> results =
+      decomposeRecycle(b, op, attention, topK);
   if (failed(results))
     return op.emitError("cannot lower to the CPU attention kernel");
   op->replaceAllUsesWith(*results);
@@ -490,8 +523,11 @@ struct ConvertAttnToCpuKernelsPass
     for (SdpaOp op : ops)
       if (failed(lowerSdpa(op, kernel, tileQ, tileK)))
         return signalPassFailure();
+    func::FuncOp topKKernel;
+    if (!recycles.empty())
+      topKKernel = declareRecycleTopKKernel(module, b);
     for (RecycleOp op : recycles)
-      if (failed(lowerRecycle(op, kernel, tileQ, tileK)))
+      if (failed(lowerRecycle(op, kernel, topKKernel, tileQ, tileK)))
         return signalPassFailure();
   }
 };

@@ -28,6 +28,10 @@ void _mlir_ciface_attune_block_select_f32(MemRef<float, 4> *,
 void _mlir_ciface_attune_linear_f32(MemRef<float, 4> *, MemRef<float, 4> *,
                                     MemRef<float, 4> *, MemRef<float, 4> *,
                                     MemRef<int64_t, 1> *, MemRef<double, 1> *);
+void _mlir_ciface_attune_recycle_topk_f32(MemRef<float, 4> *,
+                                          MemRef<uint8_t, 1> *,
+                                          MemRef<int64_t, 3> *,
+                                          MemRef<int64_t, 1> *);
 void _mlir_ciface_attune_copy_f32(void *, void *);
 // Heap buffers of generated code (BufferCache.cpp).
 void *_mlir_memref_to_llvm_alloc(size_t);
@@ -46,6 +50,8 @@ const KernelSymbol *kernelSymbols(size_t &count) {
        reinterpret_cast<void *>(&_mlir_ciface_attune_block_select_f32)},
       {"_mlir_ciface_attune_linear_f32",
        reinterpret_cast<void *>(&_mlir_ciface_attune_linear_f32)},
+      {"_mlir_ciface_attune_recycle_topk_f32",
+       reinterpret_cast<void *>(&_mlir_ciface_attune_recycle_topk_f32)},
       {"_mlir_ciface_attune_copy_f32",
        reinterpret_cast<void *>(&_mlir_ciface_attune_copy_f32)},
       {"_mlir_memref_to_llvm_alloc",
