@@ -24,9 +24,9 @@ FailureOr<Value> buildKeepMask(OpBuilder &b, SdpaOp op, bool includeSparsity);
 
 /// What a kernel computes for a recycled step: its output and, optionally,
 /// the scores of the last query row, [B, Hq, 1, Lk] f32, as its softmax saw
-/// them (scaled, soft-capped, masked; -inf for keys the row does not see).
-/// Only the batch elements that take a full step need them (the top-K of
-/// the others is computed but not selected).
+/// them (scaled, soft-capped, masked; -inf for keys the row does not see),
+/// for a RecycleTopKFn. Only the batch elements that take a full step need
+/// them.
 struct RecycleAttention {
   Value output;
   Value lastRowScores;
@@ -47,11 +47,11 @@ using RecycleTopKFn = llvm::function_ref<Value(Value scores, Value full)>;
 /// attn.recycle's decomposition with the attention computed by `attention`
 /// (a kernel) instead of the reference sdpa; the state update stays the
 /// reference's, with its full-step work under an scf.if. The full step
-/// ranks keys by the kernel's last-row scores when it gives them (the cache
-/// is then read once per step), else by the reference probabilities of the
-/// last row; with `topK` as well, the selection from those scores is
-/// `topK`'s (a kernel) instead of the reference's. Returns the op's results
-/// (output, kept indices, full length, step, reference query).
+/// selects its kept positions with `topK` from the kernel's last-row scores
+/// when both are given (the cache is then read once per step), else as the
+/// reference does, from the last row's probabilities recomputed from the
+/// cache. Returns the op's results (output, kept indices, full length,
+/// step, reference query).
 FailureOr<SmallVector<Value>> decomposeRecycle(OpBuilder &b, RecycleOp op,
                                                RecycleAttentionFn attention,
                                                RecycleTopKFn topK = nullptr);

@@ -175,7 +175,6 @@ private:
   Value keepMask(Value full);
   FailureOr<Value> maskedOutput(Value keep);
   FailureOr<Value> lastRowProbabilities();
-  Value lastRowSoftmax(Value scores);
   Value topK(Value probs);
   Value selectTopK(Value score);
 
@@ -403,50 +402,6 @@ FailureOr<Value> RecycleBuilder::lastRowProbabilities() {
       .getResult();
 }
 
-/// Probabilities [B, Hq, 1, Lk] of the last query row from its scores
-/// (-inf where a key is not seen), normalized as lastRowProbabilities()
-/// normalizes them: a row that sees no key gets zeros.
-Value RecycleBuilder::lastRowSoftmax(Value scores) {
-  auto par = IteratorType::parallel, red = IteratorType::reduction;
-  auto row = map(3, {dim_(0), dim_(1), getAffineConstantExpr(0, ctx), dim_(2)});
-  auto bh = map(3, {dim_(0), dim_(1)});
-  Value max = generic(
-      fill({batch, hq}, acc,
-           b.getFloatAttr(acc, -std::numeric_limits<double>::infinity())),
-      {scores}, {row, bh}, {par, par, red},
-      [&](OpBuilder &nb, Location l, ValueRange a) {
-        return arith::MaximumFOp::create(nb, l, a[0], a[1]).getResult();
-      });
-  Value e = generic(
-      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{batch, hq, 1, lk}, acc),
-      {scores, max}, {row, bh, row}, {par, par, par},
-      [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value none = arith::CmpFOp::create(
-            nb, l, arith::CmpFPredicate::OEQ, a[1],
-            fcst(nb, l, -std::numeric_limits<double>::infinity()));
-        Value x = math::ExpOp::create(
-            nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
-        return arith::SelectOp::create(nb, l, none, fcst(nb, l, 0.0), x)
-            .getResult();
-      });
-  Value sum =
-      generic(fill({batch, hq}, acc, b.getFloatAttr(acc, 0.0)), {e},
-              {row, bh}, {par, par, red},
-              [&](OpBuilder &nb, Location l, ValueRange a) {
-                return arith::AddFOp::create(nb, l, a[0], a[1]).getResult();
-              });
-  return generic(
-      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{batch, hq, 1, lk}, acc),
-      {e, sum}, {row, bh, row}, {par, par, par},
-      [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value zero = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
-                                           a[1], fcst(nb, l, 0.0));
-        Value den =
-            arith::SelectOp::create(nb, l, zero, fcst(nb, l, 1.0), a[1]);
-        return arith::DivFOp::create(nb, l, a[0], den).getResult();
-      });
-}
-
 /// The pooled, group-maxed top-K positions [B, Hkv, K] of `probs`
 /// ([B, Hq, 1, Lk]).
 Value RecycleBuilder::topK(Value probs) {
@@ -659,12 +614,6 @@ RecycleBuilder::build(RecycleAttentionFn attention,
       return failure();
     out = r->output;
     scores = r->lastRowScores;
-    // Kernel scores are f32 (the kernel runs f32 attention only).
-    if (scores && cast<RankedTensorType>(scores.getType()).getElementType() !=
-                      acc)
-      return op.emitOpError("kernel row scores of type ")
-             << scores.getType() << " do not match the accumulation type "
-             << acc;
   } else {
     out = maskedOutput(keepMask(full));
   }
@@ -691,15 +640,14 @@ RecycleBuilder::build(RecycleAttentionFn attention,
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      // With a batch of mixed steps, the reference top-K of a batch element
-      // on a partial step is computed too (from scores the kernel left
-      // unwritten) and dropped by the per-element select below; a kernel's
-      // selection skips it.
+      // From the kernel's scores when it wrote them (the cache is then
+      // read once per step), else from the reference probabilities of the
+      // last row. Batch elements on a partial step are not selected below;
+      // the kernel's selection skips them.
       if (scores && kernelTopK) {
         scf::YieldOp::create(b, loc, kernelTopK(scores, full));
       } else {
-        FailureOr<Value> probs =
-            scores ? lastRowSoftmax(scores) : lastRowProbabilities();
+        FailureOr<Value> probs = lastRowProbabilities();
         if (failed(probs))
           return failure();
         scf::YieldOp::create(b, loc, topK(*probs));
