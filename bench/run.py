@@ -764,6 +764,23 @@ def l3_bytes():
 RECYCLE_STRIDE = 16
 
 
+def recycle_kept(q, k, topk, pool=5):
+    """The kept set of an attn-recycle full step (the definition in
+    docs/recycle.md, MHA): per head, the softmax of the last query row's
+    scores, max-pooled over `pool` neighbours, its `topk` best positions
+    (ties: lower positions) in position order. q [B, H, Lq, D], k
+    [B, H, L, D] -> [B, H, topk] int64."""
+    s = np.einsum("bhd,bhkd->bhk", q[:, :, -1], k) / np.sqrt(q.shape[-1])
+    p = np.exp(s - s.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    lo, n = (pool - 1) // 2, p.shape[-1]
+    pad = np.pad(p, [(0, 0), (0, 0), (lo, pool - 1 - lo)],
+                 constant_values=-np.inf)
+    pooled = np.max([pad[..., w:w + n] for w in range(pool)], 0)
+    best = np.argsort(-pooled, axis=-1, kind="stable")[..., :topk]
+    return np.sort(best, -1).astype(np.int64)
+
+
 def decode(ctx):
     quick = ctx.args.quick
     lengths = [4096] if quick else [4096, 16384, 32768]
@@ -796,11 +813,11 @@ def decode(ctx):
         o_cat = rnd.add(row_cat, "ort", ctx.run.ort, model, cat)
         kept = l // 8
         # A partial step (step 1 of a stride-16 schedule): the keys kept at
-        # the last full step (random distinct positions of the past, per
-        # key/value head, as a top-K would scatter them) plus the one token
-        # appended since (full_len = L - 1).
-        ki = np.stack([rng.choice(l - 1, kept, replace=False)
-                       for _ in range(h)])[None].astype(np.int64)
+        # the last full step plus the one token appended since (full_len =
+        # L - 1). The kept set is the one a full step over the past selects
+        # with the default pooling (5): runs of neighbouring positions
+        # (about 5.4 on average on these inputs), as in a real decode.
+        ki = recycle_kept(q, cat["past_key"], kept)
         state = dict(cat)
         state.update({"recycle.kept_indices.site0": ki,
                       "recycle.full_len.site0": np.array([l - 1], np.int64),
@@ -813,9 +830,22 @@ def decode(ctx):
                    "rewrite": f"attn-recycle{{stride={RECYCLE_STRIDE} "
                               f"topk={kept}}}",
                    "ort_note": "-"}
-        d = inputs_dir(ctx, f"decode_rec_{l}_{ctx.args.seed}", state)
+        d = inputs_dir(ctx, f"decode_recsel_{l}_{ctx.args.seed}", state)
         a_rec = rnd.add(row_rec, "attune", ctx.run.attune_bench, model, d,
                         rewrite=row_rec["rewrite"])
+        # The worst case for the same step: K distinct positions at random
+        # (no pooling, unrelated scores), every kept row a separate
+        # 256-byte read; the gather probe measures that pattern.
+        state_rnd = dict(state)
+        state_rnd["recycle.kept_indices.site0"] = np.sort(np.stack(
+            [rng.choice(l - 1, kept, replace=False)
+             for _ in range(h)])[None].astype(np.int64), -1)
+        row_rnd = {"L": l, "form": f"recycled partial, {kept} random "
+                   f"positions (worst case)", "bytes": touched,
+                   "rewrite": row_rec["rewrite"], "ort_note": "-"}
+        d = inputs_dir(ctx, f"decode_rec_{l}_{ctx.args.seed}", state_rnd)
+        a_rnd = rnd.add(row_rnd, "attune", ctx.run.attune_bench, model, d,
+                        rewrite=row_rnd["rewrite"])
         # (d) its full step (step = 0: no state yet), which runs dense
         # attention, then ranks the pooled last-row probabilities for the
         # new top-K; every STRIDE-th step of a decode is one.
@@ -838,10 +868,11 @@ def decode(ctx):
             bandwidths.append(measured)
         gathered = probe_figure("gather", res[g_bw])
         if gathered:
-            row_rec["gather_gbs"] = gathered
+            row_rnd["gather_gbs"] = gathered
         peak = measured or PEAK_GBS
         for row, a_i, o_i in ((row_pure, a_pure, o_pure),
                               (row_cat, a_cat, o_cat), (row_rec, a_rec, None),
+                              (row_rnd, a_rnd, None),
                               (row_full, a_full, None)):
             row["attune"] = res[a_i] and res[a_i]["median_ms"]
             if o_i is not None:
@@ -858,10 +889,10 @@ def decode(ctx):
             row_mean["attune"] = (row_full["attune"] + (RECYCLE_STRIDE - 1) *
                                   row_rec["attune"]) / RECYCLE_STRIDE
         rows.append(row_mean)
-        for r in (row_rec, row_full, row_mean):
+        for r in (row_rec, row_rnd, row_full, row_mean):
             if r.get("attune") and row_cat["attune"]:
                 r["speedup"] = row_cat["attune"] / r["attune"]
-        for r in rows[-5:]:
+        for r in rows[-6:]:
             if not r.get("bytes"):
                 continue
             if r.get("attune"):
@@ -876,9 +907,9 @@ def decode(ctx):
             if r.get("attune") and r.get("ort"):
                 r["vs_ort"] = r["ort"] / r["attune"]
         print(f"  decode L={l} (read bandwidth {peak:.1f} GB/s): " + ", ".join(
-            f"{r['form']} {cell(r, 'attune')} ms" for r in rows[-5:]),
+            f"{r['form']} {cell(r, 'attune')} ms" for r in rows[-6:]),
             file=sys.stderr)
-        del kc, vc, pure, cat, state
+        del kc, vc, pure, cat, state, state_rnd
         gc.collect()
     ctx.rows["stream_gbs"] = median_of(bandwidths)
     measured = bool(bandwidths)
@@ -891,12 +922,15 @@ def decode(ctx):
              f"D * 4; recycled: the K + 1 kept and appended positions only) "
              f"against the read bandwidth (GB/s column), {source}; x stream "
              f"= attune time / the time to read those bytes once at that "
-             f"bandwidth (target <= 1.5). gather GB/s: what this machine "
-             f"reads in the recycled step's pattern (attune-gather-bench: "
+             f"bandwidth (target <= 1.5). The recycled partial step reads "
+             f"the kept set a full step selects on the same inputs (pool 5: "
+             f"runs of neighbouring positions); the worst-case row reads K "
+             f"random positions instead. gather GB/s: what this machine "
+             f"reads in that worst-case pattern (attune-gather-bench: "
              f"256-byte rows at random sorted positions, 1 in 8, with "
              f"software prefetch, same threads, in turn with the steps); x "
-             f"gather = the recycled step's time over the time to read its "
-             f"rows at that rate. speedup vs dense: the dense Concat step "
+             f"gather = that row's time over the time to read its rows at "
+             f"that rate. speedup vs dense: the dense Concat step "
              f"of the same model over the recycled step. The full step "
              f"(every {RECYCLE_STRIDE}th with stride={RECYCLE_STRIDE}) runs "
              f"the dense step and the top-K selection of the new kept set; "
