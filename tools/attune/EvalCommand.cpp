@@ -223,6 +223,30 @@ int mlir::attn::driver::evalCommand(int argc, char **argv) {
   if (!rewritten)
     return 1;
   std::map<int64_t, std::string> forms = describeSites(*rewritten);
+  // eval compares attention sites: a rewrite that lowers them (or removes
+  // them) leaves nothing to compare them with.
+  {
+    CompileSpec raised;
+    raised.raise = !noRaise;
+    Signature ignored;
+    OwningOpRef<ModuleOp> base =
+        lower(session, *module, raised, ignored, Phase::Raise);
+    if (!base)
+      return 1;
+    for (const auto &[site, form] : describeSites(*base))
+      if (!forms.count(site)) {
+        llvm::errs() << "error: attune eval: " << modelPath
+                     << ": after --rewrite '" << rewrite
+                     << "' attention site " << site
+                     << " is no longer an attn op (the pipeline lowers or "
+                        "removes it); eval compares each site of the dense "
+                        "and the rewritten model, so --rewrite takes rewrite "
+                        "passes (attn-sparsify, attn-linearize, "
+                        "attn-calibrate, attn-recycle, attn-apply-policy, "
+                        "...), not lowerings\n";
+        return 1;
+      }
+  }
 
   dense.beforeLowering = [](OpPassManager &pm) { addExpose(pm, true, false); };
   sparse.beforeLowering = dense.beforeLowering;
