@@ -48,15 +48,45 @@ std::optional<MethodInfo> lookupMethod(StringRef m) {
       .Cases({"window", "neighborhood", "headwise", "block-static", "dynamic"},
              MethodInfo{"attn-sparsify", "pattern"})
       // Shorthands for `dynamic` with its block selection method.
-      .Case("moba", MethodInfo{"attn-sparsify", "", "pattern=dynamic method=moba"})
-      .Case("sla", MethodInfo{"attn-sparsify", "", "pattern=dynamic method=sla"})
-      .Case("sale", MethodInfo{"attn-sparsify", "", "pattern=dynamic method=sale"})
+      .Case("moba",
+            MethodInfo{"attn-sparsify", "", "pattern=dynamic method=moba"})
+      .Case("sla",
+            MethodInfo{"attn-sparsify", "", "pattern=dynamic method=sla"})
+      .Case("sale",
+            MethodInfo{"attn-sparsify", "", "pattern=dynamic method=sale"})
       .Cases({"elu1", "relu", "mala", "lightning", "agent", "hybrid"},
              MethodInfo{"attn-linearize", "feature"})
       .Cases({"zerotuning", "act"}, MethodInfo{"attn-calibrate", "method"})
       .Case("recycle", MethodInfo{"attn-recycle", ""})
       .Default(std::nullopt);
 }
+
+} // namespace
+
+ArrayRef<StringRef> mlir::attn::policyMethods() {
+  static const StringRef methods[] = {
+      "dense",      "window", "neighborhood", "headwise", "block-static",
+      "dynamic",    "moba",   "sla",          "sale",     "elu1",
+      "relu",       "mala",   "lightning",    "agent",    "hybrid",
+      "zerotuning", "act",    "recycle"};
+  return methods;
+}
+
+std::optional<std::string> mlir::attn::methodPipeline(StringRef method) {
+  std::optional<MethodInfo> info = lookupMethod(method);
+  if (!info)
+    return std::nullopt;
+  if (info->pass.empty())
+    return std::string();
+  std::string opts;
+  if (!info->variantKey.empty())
+    opts = (info->variantKey + "=" + method).str();
+  if (!info->fixed.empty())
+    opts += (opts.empty() ? "" : " ") + info->fixed.str();
+  return (info->pass + (opts.empty() ? "" : "{" + opts + "}")).str();
+}
+
+namespace {
 
 /// Renders a JSON scalar or a list of scalars as a pass option value.
 std::optional<std::string> optionValue(const llvm::json::Value &v) {
@@ -287,8 +317,8 @@ LogicalResult AttnApplyPolicyPass::checkSelection(ModuleOp module, size_t idx,
     for (int64_t l : **layerList)
       if (l >= n)
         return ruleError(module, idx, method)
-               << "layers: site " << l << " does not exist; the model has "
-               << n << " attention site(s) (0-" << n - 1 << ")";
+               << "layers: site " << l << " does not exist; the model has " << n
+               << " attention site(s) (0-" << n - 1 << ")";
   if (!*headList)
     return success();
   for (SdpaOp op : collectSites(module)) {
@@ -299,8 +329,8 @@ LogicalResult AttnApplyPolicyPass::checkSelection(ModuleOp module, size_t idx,
     for (int64_t h : **headList)
       if (h >= hq)
         return ruleError(module, idx, method)
-               << "heads: head " << h << " does not exist; attention site "
-               << s << " has " << hq << " query heads (0-" << hq - 1 << ")";
+               << "heads: head " << h << " does not exist; attention site " << s
+               << " has " << hq << " query heads (0-" << hq - 1 << ")";
   }
   return success();
 }
@@ -326,8 +356,8 @@ LogicalResult AttnApplyPolicyPass::applyDense(ModuleOp module, size_t idx,
   });
   if (other)
     return ruleError(module, idx, "dense")
-           << "attention site " << siteIndex(other)
-           << " was rewritten into " << other->getName()
+           << "attention site " << siteIndex(other) << " was rewritten into "
+           << other->getName()
            << " by an earlier rule; only sdpa sites can be made dense (put "
               "the dense rule first or exclude the site)";
   for (SdpaOp op : collectSites(module)) {
@@ -353,7 +383,8 @@ LogicalResult AttnApplyPolicyPass::applyDense(ModuleOp module, size_t idx,
           op.removeScoreModAttr();
           op.removeScoreModHeadsAttr();
         } else {
-          op.setScoreModHeadsAttr(DenseI64ArrayAttr::get(op.getContext(), keep));
+          op.setScoreModHeadsAttr(
+              DenseI64ArrayAttr::get(op.getContext(), keep));
         }
       }
       continue;

@@ -18,6 +18,7 @@
 #include "passes/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -41,6 +42,13 @@ cl::opt<unsigned> runs("runs",
                        cl::desc("Timed runs of each model (median; "
                                 "default 5)"),
                        cl::init(5), cl::cat(evalCat));
+cl::opt<bool> sweep(
+    "sweep",
+    cl::desc("Try every rewrite method with its default parameters on all "
+             "sites (instead of --rewrite/--policy) and print one row per "
+             "method: applicable or why not, density, recall, output error, "
+             "run time"),
+    cl::cat(evalCat));
 
 /// Prints an attribute without the dialect prefix ("window<...>").
 std::string attrText(Attribute a) {
@@ -177,10 +185,319 @@ struct Row {
   double density = NAN, recall = NAN;
 };
 
+/// A rewrite against the dense model: per site and per model output.
+struct Evaluation {
+  std::vector<Row> sites, outputs;
+  double denseMs = 0, sparseMs = 0;
+};
+
 llvm::json::Value num(double v) {
   if (std::isnan(v))
     return nullptr;
   return v;
+}
+/// The dense model compiled once with every site's output exposed, its
+/// inputs, outputs and median run time; rewrites are compiled, run and
+/// compared against it.
+class Evaluator {
+public:
+  Evaluator(Session &session, ModuleOp module, InputSet &given)
+      : session(session), module(module), given(given) {}
+
+  /// Compiles and runs the dense model; false (error printed) on failure.
+  bool prepare() {
+    CompileSpec dense;
+    dense.raise = !noRaise;
+    dense.beforeLowering = [](OpPassManager &pm) {
+      addExpose(pm, true, false);
+    };
+    denseM = compile(session, module, dense);
+    if (!denseM)
+      return false;
+    std::string err;
+    if (!given.assemble(denseM->signature, seed, module, dIns, err)) {
+      llvm::errs() << "error: " << err << "\n";
+      return false;
+    }
+    denseMs = timedRuns(*denseM, dIns, dOuts, runs.getValue());
+    if (denseMs < 0)
+      return false;
+    // The sites of the dense model (after the raise phase).
+    CompileSpec raised;
+    raised.raise = !noRaise;
+    Signature ignored;
+    OwningOpRef<ModuleOp> base =
+        lower(session, module, raised, ignored, Phase::Raise);
+    if (!base)
+      return false;
+    denseSites = describeSites(*base);
+    return true;
+  }
+
+  /// The sites of `rewritten` that are no longer attn ops, as a message
+  /// ("" when every dense site still is one).
+  std::string lostSite(StringRef pipeline, ModuleOp rewritten) const {
+    std::map<int64_t, std::string> forms = describeSites(rewritten);
+    for (const auto &entry : denseSites)
+      if (!forms.count(entry.first))
+        return "after --rewrite '" + pipeline.str() + "' attention site " +
+               std::to_string(entry.first) +
+               " is no longer an attn op (the pipeline lowers or removes "
+               "it); eval compares each site of the dense and the rewritten "
+               "model, so --rewrite takes rewrite passes (attn-sparsify, "
+               "attn-linearize, attn-calibrate, attn-recycle, "
+               "attn-apply-policy, ...), not lowerings";
+    return "";
+  }
+
+  /// Compiles `pipeline` (already checked to keep the sites; `forms` from
+  /// its raise phase), runs it and compares it with the dense model.
+  bool evaluate(const std::string &pipeline,
+                const std::map<int64_t, std::string> &forms, Evaluation &ev) {
+    CompileSpec sparse, stats;
+    sparse.raise = stats.raise = !noRaise;
+    sparse.rewrite = stats.rewrite = pipeline;
+    sparse.beforeLowering = [](OpPassManager &pm) {
+      addExpose(pm, true, false);
+    };
+    stats.beforeLowering = [](OpPassManager &pm) {
+      addExpose(pm, false, true);
+    };
+    auto sparseM = compile(session, module, sparse);
+    if (!sparseM)
+      return false;
+    auto statsM = compile(session, module, stats);
+    if (!statsM)
+      return false;
+    std::vector<HostArray> sIns, tIns, sOuts, tOuts;
+    if (!inputsFor(sparseM->signature, denseM->signature, dIns, given, module,
+                   sIns) ||
+        !inputsFor(statsM->signature, denseM->signature, dIns, given, module,
+                   tIns))
+      return false;
+    ev.denseMs = denseMs;
+    ev.sparseMs = timedRuns(*sparseM, sIns, sOuts, runs.getValue());
+    if (ev.sparseMs < 0 || timedRuns(*statsM, tIns, tOuts, 0) < 0)
+      return false;
+
+    auto byName = [](const Signature &sig, std::vector<HostArray> &outs) {
+      std::map<std::string, HostArray *> m;
+      for (size_t i = 0; i < outs.size(); ++i)
+        m[sig.outputs[i].name] = &outs[i];
+      return m;
+    };
+    auto dMap = byName(denseM->signature, dOuts);
+    auto sMap = byName(sparseM->signature, sOuts);
+    auto tMap = byName(statsM->signature, tOuts);
+    auto scalar = [&](const std::string &name) {
+      auto it = tMap.find(name);
+      return it == tMap.end() ? NAN : it->second->at(0);
+    };
+    const unsigned numModelOutputs =
+        module.lookupSymbol<func::FuncOp>("main").getNumResults();
+    for (size_t i = 0; i < denseM->signature.outputs.size(); ++i) {
+      const std::string &name = denseM->signature.outputs[i].name;
+      auto it = sMap.find(name);
+      if (it == sMap.end()) {
+        llvm::errs() << "error: the rewritten model has no output '" << name
+                     << "'\n";
+        return false;
+      }
+      Row r;
+      r.name = name;
+      r.cmp = compare(*it->second, *dMap[name], 0, 0);
+      if (i < numModelOutputs) {
+        ev.outputs.push_back(r);
+        continue;
+      }
+      // "site<N>.out"
+      StringRef n(name);
+      int64_t idx = -1;
+      if (!n.consume_front("site") || !n.consume_back(".out") ||
+          n.getAsInteger(10, idx))
+        continue;
+      r.name = "site " + std::to_string(idx);
+      auto f = forms.find(idx);
+      r.form = f == forms.end() ? "?" : f->second;
+      r.density = scalar("site" + std::to_string(idx) + ".density");
+      r.recall = scalar("site" + std::to_string(idx) + ".recall");
+      ev.sites.push_back(r);
+    }
+    return true;
+  }
+
+  Session &session;
+  ModuleOp module;
+  InputSet &given;
+  std::unique_ptr<CompiledModel> denseM;
+  std::vector<HostArray> dIns, dOuts;
+  double denseMs = 0;
+  std::map<int64_t, std::string> denseSites;
+};
+
+std::string fmtNum(double v, const char *f) {
+  if (std::isnan(v))
+    return "-";
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << llvm::format(f, v);
+  return s;
+}
+
+/// One row per policy method (`attune eval --sweep`).
+int sweepMethods(Evaluator &ev) {
+  struct MethodRow {
+    std::string method, pipeline, status, form;
+    int64_t rewritten = 0;
+    double density = NAN, recall = NAN, cosine = NAN, maxAbs = NAN;
+    double ms = NAN;
+  };
+  std::vector<MethodRow> rows;
+  const size_t nsites = ev.denseSites.size();
+  for (StringRef method : policyMethods()) {
+    if (method == "dense")
+      continue;
+    MethodRow row;
+    row.method = method.str();
+    row.pipeline = *methodPipeline(method);
+    // The rewrite alone, its errors collected rather than printed: a method
+    // that does not apply to this model is a row, not a failure.
+    std::string firstError;
+    OwningOpRef<ModuleOp> rewritten;
+    {
+      ScopedDiagnosticHandler capture(
+          &ev.session.context(), [&](Diagnostic &d) {
+            if (d.getSeverity() == DiagnosticSeverity::Error &&
+                firstError.empty())
+              firstError = d.str();
+            return success();
+          });
+      CompileSpec spec;
+      spec.raise = !noRaise;
+      spec.rewrite = row.pipeline;
+      Signature ignored;
+      rewritten = lower(ev.session, ev.module, spec, ignored, Phase::Raise);
+    }
+    if (!rewritten) {
+      row.status = "not applicable: " +
+                   (firstError.empty() ? std::string("see the error above")
+                                       : firstError);
+      rows.push_back(row);
+      continue;
+    }
+    std::map<int64_t, std::string> forms = describeSites(*rewritten);
+    std::string lost = ev.lostSite(row.pipeline, *rewritten);
+    if (!lost.empty()) {
+      row.status = "not applicable: " + lost;
+      rows.push_back(row);
+      continue;
+    }
+    std::map<std::string, int> formCount;
+    for (const auto &[site, form] : forms)
+      if (form != "dense") {
+        ++row.rewritten;
+        ++formCount[form];
+      }
+    if (!formCount.empty()) {
+      auto most = std::max_element(
+          formCount.begin(), formCount.end(),
+          [](const auto &x, const auto &y) { return x.second < y.second; });
+      row.form = most->first;
+      if (formCount.size() > 1)
+        row.form +=
+            " (+" + std::to_string(formCount.size() - 1) + " other form(s))";
+    }
+    Evaluation e;
+    if (!ev.evaluate(row.pipeline, forms, e)) {
+      row.status = "failed (see the error above)";
+      rows.push_back(row);
+      continue;
+    }
+    row.status = row.rewritten ? "ok" : "no site rewritten";
+    double dsum = 0, rsum = 0;
+    int dn = 0, rn = 0;
+    for (const Row &r : e.sites) {
+      if (r.form == "dense")
+        continue;
+      if (!std::isnan(r.density))
+        dsum += r.density, ++dn;
+      if (!std::isnan(r.recall))
+        rsum += r.recall, ++rn;
+    }
+    row.density = dn ? dsum / dn : NAN;
+    row.recall = rn ? rsum / rn : NAN;
+    for (const Row &r : e.outputs) {
+      row.cosine = std::isnan(row.cosine) ? r.cmp.cosine
+                                          : std::min(row.cosine, r.cmp.cosine);
+      row.maxAbs = std::isnan(row.maxAbs) ? r.cmp.maxAbs
+                                          : std::max(row.maxAbs, r.cmp.maxAbs);
+    }
+    row.ms = e.sparseMs;
+    rows.push_back(row);
+  }
+
+  llvm::outs() << "attune eval --sweep: " << modelPath << "\n  inputs: "
+               << (inputsDir.empty() && inputFiles.empty()
+                       ? "seed " + std::to_string(seed)
+                       : "given (others seed " + std::to_string(seed) + ")")
+               << "\n  dense: " << nsites << " attention site(s), "
+               << llvm::format("%.3f", ev.denseMs) << " ms (median of "
+               << runs.getValue() << ")\n"
+               << "  each method with its default parameters on every site "
+                  "(`attune-opt --help` lists them); density and recall: "
+                  "mean over the rewritten sites; cosine and max_abs: the "
+                  "model outputs against the dense run (worst output)\n\n";
+  llvm::outs() << llvm::format("%-13s %6s %8s %8s %10s %10s %10s %8s  %s\n",
+                               "method", "sites", "density", "recall", "cosine",
+                               "max_abs", "time ms", "speedup", "form");
+  for (const MethodRow &r : rows) {
+    if (r.status != "ok" && r.status != "no site rewritten") {
+      llvm::outs() << llvm::format("%-13s %6s  ", r.method.c_str(), "-")
+                   << r.status << "\n";
+      continue;
+    }
+    std::string sites =
+        std::to_string(r.rewritten) + "/" + std::to_string(nsites);
+    llvm::outs() << llvm::format(
+        "%-13s %6s %8s %8s %10s %10s %10s %8s  %s\n", r.method.c_str(),
+        sites.c_str(), fmtNum(r.density, "%.4f").c_str(),
+        fmtNum(r.recall, "%.4f").c_str(), fmtNum(r.cosine, "%.6f").c_str(),
+        fmtNum(r.maxAbs, "%.3e").c_str(), fmtNum(r.ms, "%.3f").c_str(),
+        (r.ms > 0 ? fmtNum(ev.denseMs / r.ms, "%.2f") + "x" : "-").c_str(),
+        r.rewritten ? r.form.c_str() : "(every site stays dense)");
+  }
+  llvm::outs() << "\nrewrites:";
+  for (const MethodRow &r : rows)
+    llvm::outs() << " " << r.method << " = " << r.pipeline
+                 << (&r == &rows.back() ? "\n" : ";");
+  llvm::outs() << "speedup: the dense model's median time over the "
+                  "rewritten model's (both timed in this run, the dense "
+                  "once at the start); pass one method's pipeline to "
+                  "`attune eval --rewrite` for its per-site report\n";
+
+  if (!jsonOut.empty()) {
+    llvm::json::Array jr;
+    for (const MethodRow &r : rows)
+      jr.push_back(llvm::json::Object{{"method", r.method},
+                                      {"rewrite", r.pipeline},
+                                      {"status", r.status},
+                                      {"sites_rewritten", r.rewritten},
+                                      {"form", r.form},
+                                      {"density", num(r.density)},
+                                      {"recall", num(r.recall)},
+                                      {"cosine", num(r.cosine)},
+                                      {"max_abs", num(r.maxAbs)},
+                                      {"time_ms", num(r.ms)}});
+    llvm::json::Object root{{"model", modelPath.getValue()},
+                            {"seed", static_cast<int64_t>(seed)},
+                            {"runs", static_cast<int64_t>(runs.getValue())},
+                            {"sites", static_cast<int64_t>(nsites)},
+                            {"dense_ms", ev.denseMs},
+                            {"methods", std::move(jr)}};
+    if (!writeJsonFile(jsonOut, "--json", std::move(root)))
+      return 1;
+  }
+  return 0;
 }
 } // namespace
 
@@ -195,9 +512,14 @@ int mlir::attn::driver::evalCommand(int argc, char **argv) {
     llvm::errs() << "error: --runs: must be at least 1\n";
     return 1;
   }
-  if (rewrite.empty()) {
+  if (sweep && !rewrite.empty()) {
+    llvm::errs() << "error: attune eval: --sweep tries every method itself; "
+                    "drop --rewrite/--policy (or drop --sweep)\n";
+    return 1;
+  }
+  if (!sweep && rewrite.empty()) {
     llvm::errs() << "error: attune eval: nothing to evaluate; give --policy "
-                    "FILE or --rewrite PIPELINE\n";
+                    "FILE, --rewrite PIPELINE or --sweep\n";
     return 1;
   }
   Session session;
@@ -205,120 +527,38 @@ int mlir::attn::driver::evalCommand(int argc, char **argv) {
   OwningOpRef<ModuleOp> module = loadCommandModel(session, given);
   if (!module)
     return 1;
-  std::string err;
-  auto main = module->lookupSymbol<func::FuncOp>("main");
-  if (!main) {
+  if (!module->lookupSymbol<func::FuncOp>("main")) {
     llvm::errs() << "error: " << modelPath << ": no func.func @main\n";
     return 1;
   }
-  unsigned numModelOutputs = main.getNumResults();
+  Evaluator ev(session, *module, given);
+  if (sweep) {
+    if (!ev.prepare())
+      return 1;
+    return sweepMethods(ev);
+  }
 
   // The rewritten module, for the per-site forms (and early errors).
-  CompileSpec dense, sparse, stats;
-  dense.raise = sparse.raise = stats.raise = !noRaise;
-  sparse.rewrite = stats.rewrite = rewrite;
+  CompileSpec spec;
+  spec.raise = !noRaise;
+  spec.rewrite = rewrite;
   Signature rsig;
   OwningOpRef<ModuleOp> rewritten =
-      lower(session, *module, sparse, rsig, Phase::Raise);
+      lower(session, *module, spec, rsig, Phase::Raise);
   if (!rewritten)
     return 1;
   std::map<int64_t, std::string> forms = describeSites(*rewritten);
-  // eval compares attention sites: a rewrite that lowers them (or removes
-  // them) leaves nothing to compare them with.
-  {
-    CompileSpec raised;
-    raised.raise = !noRaise;
-    Signature ignored;
-    OwningOpRef<ModuleOp> base =
-        lower(session, *module, raised, ignored, Phase::Raise);
-    if (!base)
-      return 1;
-    for (const auto &[site, form] : describeSites(*base))
-      if (!forms.count(site)) {
-        llvm::errs() << "error: attune eval: " << modelPath
-                     << ": after --rewrite '" << rewrite
-                     << "' attention site " << site
-                     << " is no longer an attn op (the pipeline lowers or "
-                        "removes it); eval compares each site of the dense "
-                        "and the rewritten model, so --rewrite takes rewrite "
-                        "passes (attn-sparsify, attn-linearize, "
-                        "attn-calibrate, attn-recycle, attn-apply-policy, "
-                        "...), not lowerings\n";
-        return 1;
-      }
-  }
-
-  dense.beforeLowering = [](OpPassManager &pm) { addExpose(pm, true, false); };
-  sparse.beforeLowering = dense.beforeLowering;
-  stats.beforeLowering = [](OpPassManager &pm) { addExpose(pm, false, true); };
-  auto denseM = compile(session, *module, dense);
-  if (!denseM)
+  if (!ev.prepare())
     return 1;
-  auto sparseM = compile(session, *module, sparse);
-  if (!sparseM)
-    return 1;
-  auto statsM = compile(session, *module, stats);
-  if (!statsM)
-    return 1;
-
-  std::vector<HostArray> dIns, sIns, tIns, dOuts, sOuts, tOuts;
-  if (!given.assemble(denseM->signature, seed, *module, dIns, err)) {
-    llvm::errs() << "error: " << err << "\n";
+  if (std::string lost = ev.lostSite(rewrite, *rewritten); !lost.empty()) {
+    llvm::errs() << "error: attune eval: " << modelPath << ": " << lost << "\n";
     return 1;
   }
-  if (!inputsFor(sparseM->signature, denseM->signature, dIns, given, *module,
-                 sIns) ||
-      !inputsFor(statsM->signature, denseM->signature, dIns, given, *module,
-                 tIns))
+  Evaluation e;
+  if (!ev.evaluate(rewrite, forms, e))
     return 1;
-  unsigned n = runs.getValue();
-  double denseMs = timedRuns(*denseM, dIns, dOuts, n);
-  double sparseMs = timedRuns(*sparseM, sIns, sOuts, n);
-  if (denseMs < 0 || sparseMs < 0 || timedRuns(*statsM, tIns, tOuts, 0) < 0)
-    return 1;
-
-  auto byName = [](const Signature &sig, std::vector<HostArray> &outs) {
-    std::map<std::string, HostArray *> m;
-    for (size_t i = 0; i < outs.size(); ++i)
-      m[sig.outputs[i].name] = &outs[i];
-    return m;
-  };
-  auto dMap = byName(denseM->signature, dOuts);
-  auto sMap = byName(sparseM->signature, sOuts);
-  auto tMap = byName(statsM->signature, tOuts);
-  auto scalar = [&](const std::string &name) {
-    auto it = tMap.find(name);
-    return it == tMap.end() ? NAN : it->second->at(0);
-  };
-
-  std::vector<Row> sites, outputs;
-  for (size_t i = 0; i < denseM->signature.outputs.size(); ++i) {
-    const std::string &name = denseM->signature.outputs[i].name;
-    auto it = sMap.find(name);
-    if (it == sMap.end()) {
-      llvm::errs() << "error: the rewritten model has no output '" << name
-                   << "'\n";
-      return 1;
-    }
-    Row r;
-    r.name = name;
-    r.cmp = compare(*it->second, *dMap[name], 0, 0);
-    if (i < numModelOutputs) {
-      outputs.push_back(r);
-      continue;
-    }
-    // "site<N>.out"
-    StringRef n(name);
-    int64_t idx = -1;
-    if (!n.consume_front("site") || !n.consume_back(".out") ||
-        n.getAsInteger(10, idx))
-      continue;
-    r.name = "site " + std::to_string(idx);
-    r.form = forms.count(idx) ? forms[idx] : "?";
-    r.density = scalar("site" + std::to_string(idx) + ".density");
-    r.recall = scalar("site" + std::to_string(idx) + ".recall");
-    sites.push_back(r);
-  }
+  const std::vector<Row> &sites = e.sites, &outputs = e.outputs;
+  const double denseMs = e.denseMs, sparseMs = e.sparseMs;
 
   llvm::outs() << "attune eval: " << modelPath << "\n  rewrite: " << rewrite
                << "\n  inputs: "

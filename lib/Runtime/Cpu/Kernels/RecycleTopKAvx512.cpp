@@ -1,7 +1,7 @@
 //===- RecycleTopKAvx512.cpp - recycled top-K compiled for AVX-512 -===//
 
-#include "lib/Runtime/Cpu/Kernels/Vec16Avx512.h"
 #include "lib/Runtime/Cpu/Kernels/RecycleTopKKernels.h"
+#include "lib/Runtime/Cpu/Kernels/Vec16Avx512.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,7 +1,7 @@
 //===- RecycleTopKGeneric.cpp - recycled top-K compiled for any CPU -===//
 
-#include "lib/Runtime/Cpu/Kernels/Vec16Scalar.h"
 #include "lib/Runtime/Cpu/Kernels/RecycleTopKKernels.h"
+#include "lib/Runtime/Cpu/Kernels/Vec16Scalar.h"
 
 #include <algorithm>
 #include <cmath>
