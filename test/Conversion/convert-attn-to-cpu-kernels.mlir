@@ -139,23 +139,27 @@ func.func @block_select(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x70x16xf32>, %h
 
 // -----
 
-// attn.linear without `exclude` becomes one call of the linear attention
-// kernel; parameters: version 1, variant (kernelized 0, mala 1, lightning 2),
-// feature (elu1 0, relu 1), causal, chunk, has_decay; then the scale (MALA:
-// default 1/sqrt(16); lightning: default 1) and one decay rate per query
-// head. The SLA hybrid's `exclude` form and causal forms with more queries
-// than keys keep the reference decomposition.
-// CHECK: func.func private @attune_linear_f32(memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?xi64>, memref<?xf64>) attributes {llvm.emit_c_interface}
+// attn.linear becomes one call of the linear attention kernel; parameters:
+// version 2, variant (kernelized 0, mala 1, lightning 2), feature (elu1 0,
+// relu 1), causal, chunk, has_decay, has_exclude, block_q, block_k; then the
+// scale (MALA: default 1/sqrt(16); lightning: default 1) and one decay rate
+// per query head. The SLA hybrid's `exclude` map is the fifth operand (a
+// 1x1x1x1 placeholder without one). Causal forms with more queries than
+// keys keep the reference decomposition.
+// CHECK: func.func private @attune_linear_f32(memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xi1>, memref<?xi64>, memref<?xf64>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @linear
-// CHECK-DAG: arith.constant dense<[1, 0, 1, 1, 32, 0]> : tensor<6xi64>
+// CHECK-DAG: arith.constant dense<[2, 0, 1, 1, 32, 0, 0, 0, 0]> : tensor<9xi64>
 // CHECK: call @attune_linear_f32(
-// CHECK-DAG: arith.constant dense<[1, 1, 0, 0, 64, 0]> : tensor<6xi64>
+// CHECK-DAG: arith.constant dense<[2, 1, 0, 0, 64, 0, 0, 0, 0]> : tensor<9xi64>
 // CHECK-DAG: arith.constant dense<2.500000e-01> : tensor<1xf64>
 // CHECK: call @attune_linear_f32(
-// CHECK-DAG: arith.constant dense<[1, 2, 0, 1, 16, 1]> : tensor<6xi64>
+// CHECK-DAG: arith.constant dense<[2, 2, 0, 1, 16, 1, 0, 0, 0]> : tensor<9xi64>
 // CHECK-DAG: arith.constant dense<[1.000000e+00, 1.000000e-01, 1.000000e-01, 1.000000e-01, 1.000000e-01]> : tensor<5xf64>
 // CHECK: call @attune_linear_f32(
-// CHECK: attn.linear {{.*}} exclude(
+// CHECK-DAG: %[[EX:.*]] = bufferization.to_buffer %arg3 read_only : tensor<1x4x3x3xi1>
+// CHECK-DAG: %[[EXC:.*]] = memref.cast %[[EX]] : memref<1x4x3x3xi1> to memref<?x?x?x?xi1>
+// CHECK-DAG: arith.constant dense<[2, 0, 0, 0, 64, 0, 1, 16, 16]> : tensor<9xi64>
+// CHECK: call @attune_linear_f32({{.*}}, %[[EXC]], {{.*}})
 // CHECK: attn.linear %arg4, %arg1, %arg2 {causal
 // CHECK-NOT: call @attune_linear_f32
 func.func @linear(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x40x16xf32>, %v: tensor<1x2x40x16xf32>, %bm: tensor<1x4x3x3xi1>, %long: tensor<1x4x50x16xf32>) -> (tensor<1x4x40x16xf32>, tensor<1x4x40x16xf32>, tensor<1x4x40x16xf32>, tensor<1x4x40x16xf32>, tensor<1x4x50x16xf32>) {

@@ -190,14 +190,21 @@ enum { ATTUNE_LINEAR_KERNELIZED = 0, ATTUNE_LINEAR_MALA = 1,
        ATTUNE_LINEAR_LIGHTNING = 2 };
 enum { ATTUNE_FEATURE_ELU1 = 0, ATTUNE_FEATURE_RELU = 1 };
 
-/* One attn.linear without `exclude`: q [B, Hq, Lq, D], k [B, Hkv, Lk, D],
- * v [B, Hkv, Lk, E], o [B, Hq, Lq, E] addressed by element strides.
- * Semantics are exactly those of attn.linear (AttnOps.td): kernelized
- * num / den (a row with den = 0 is zero), MALA, Lightning (q . k scaled by
- * `scale`, decay[h] per query head or none); `causal` aligns queries to the
- * end of the keys (Lq <= Lk). Causal forms walk the keys in chunks of
- * `chunk` with a running K^T [V, 1] state: O(L D E) work, nothing of size
- * Lq x Lk. */
+/* One attn.linear: q [B, Hq, Lq, D], k [B, Hkv, Lk, D], v [B, Hkv, Lk, E],
+ * o [B, Hq, Lq, E] addressed by element strides. Semantics are exactly
+ * those of attn.linear (AttnOps.td): kernelized num / den (a row with
+ * den = 0 is zero), MALA, Lightning (q . k scaled by `scale`, decay[h] per
+ * query head or none); `causal` aligns queries to the end of the keys
+ * (Lq <= Lk). Causal forms walk the keys in chunks of `chunk` with a
+ * running K^T [V, 1] state: O(L D E) work, nothing of size Lq x Lk.
+ * `exclude` (kernelized only; null: none): one byte per (b, h, query block
+ * of block_q rows, key block of block_k keys), strides 0 on broadcast
+ * dimensions; a nonzero byte drops that key block from the block's rows
+ * (the linear term of the SLA hybrid). Per (b, h) the kernel keeps one
+ * K^T [V, 1] state per key block and gives each query block the sum of
+ * the states it sees (adding the included or subtracting the excluded
+ * ones from the running sum, whichever are fewer); with `causal` a row's
+ * own key block is a masked direct product. */
 typedef struct attune_linear_args {
   const float *q, *k, *v;
   float *o;
@@ -209,14 +216,18 @@ typedef struct attune_linear_args {
   int64_t chunk;
   float scale;        /* MALA: s; Lightning: q . k scale */
   const float *decay; /* Lightning: heads_q rates, or null */
+  const uint8_t *exclude;
+  int64_t exclude_stride[4], block_q, block_k;
 } attune_linear_args;
 
 void attune_linear_f32(const attune_linear_args *args);
 
 /* Generated code calls
- *   _mlir_ciface_attune_linear_f32(Q, K, V, O, iparams, fparams)
- * with rank-4 memrefs and the parameter arrays laid out below; fparams
- * holds heads_q decay rates after the fixed entries when HAS_DECAY is set. */
+ *   _mlir_ciface_attune_linear_f32(Q, K, V, O, EXCLUDE, iparams, fparams)
+ * with rank-4 memrefs (EXCLUDE of i1, one byte per element, read only when
+ * HAS_EXCLUDE is set) and the parameter arrays laid out below; fparams
+ * holds heads_q decay rates after the fixed entries when HAS_DECAY is set.
+ * Version 2 added EXCLUDE and its three parameters. */
 enum attune_linear_iparam {
   ATTUNE_LINEAR_I_VERSION = 0, /* ATTUNE_LINEAR_ABI_VERSION */
   ATTUNE_LINEAR_I_VARIANT,
@@ -224,10 +235,13 @@ enum attune_linear_iparam {
   ATTUNE_LINEAR_I_CAUSAL,
   ATTUNE_LINEAR_I_CHUNK,
   ATTUNE_LINEAR_I_HAS_DECAY,
+  ATTUNE_LINEAR_I_HAS_EXCLUDE,
+  ATTUNE_LINEAR_I_BLOCK_Q,
+  ATTUNE_LINEAR_I_BLOCK_K,
   ATTUNE_LINEAR_I_COUNT
 };
 enum attune_linear_fparam { ATTUNE_LINEAR_F_SCALE = 0, ATTUNE_LINEAR_F_COUNT };
-#define ATTUNE_LINEAR_ABI_VERSION 1
+#define ATTUNE_LINEAR_ABI_VERSION 2
 
 /*--- Dynamic block selection ----------------------------------------------*/
 

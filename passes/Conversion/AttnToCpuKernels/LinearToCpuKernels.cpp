@@ -1,11 +1,12 @@
 //===- LinearToCpuKernels.cpp - attn.linear to attune_linear_f32 ----------===//
 //
-// An attn.linear the kernel implements (f32, static 4-D, no `exclude`)
-// becomes one call of the kernel library's chunked linear attention: the
-// reference decomposition keeps the O(L D^2) cost shape, but its causal
-// state prefix is a generic over chunk pairs (O(n^2 D^2) in the number of
-// chunks) that runs as scalar loops. The SLA hybrid's `exclude` form keeps
-// the reference lowering.
+// An attn.linear the kernel implements (f32, static 4-D) becomes one call
+// of the kernel library's chunked linear attention: the reference
+// decomposition keeps the O(L D^2) cost shape, but its causal state prefix
+// is a generic over chunk pairs (O(n^2 D^2) in the number of chunks) and
+// the SLA hybrid's `exclude` form combines key-block states per query row
+// (O(Lq (Lk / bk) D^2)), both as scalar loops. The kernel combines them
+// per query block.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,19 +26,38 @@ namespace {
 
 constexpr StringLiteral kLinearKernel = "attune_linear_f32";
 
-/// func.func private @attune_linear_f32(q, k, v, o, iparams, fparams)
+/// func.func private @attune_linear_f32(q, k, v, o, exclude, iparams,
+/// fparams)
 func::FuncOp declareLinearKernel(ModuleOp module, OpBuilder &b) {
   Type f4 = dynMemRef(4, b.getF32Type());
   return declareKernelFunc(module, b, kLinearKernel,
-                           {f4, f4, f4, f4, dynMemRef(1, b.getI64Type()),
+                           {f4, f4, f4, f4, dynMemRef(4, b.getI1Type()),
+                            dynMemRef(1, b.getI64Type()),
                             dynMemRef(1, b.getF64Type())});
 }
 
 } // namespace
 
 bool mlir::attn::kernels::supportedByKernel(LinearOp op) {
-  if (op.getExclude())
-    return false;
+  if (Value ex = op.getExclude()) {
+    // The shapes the reference decomposition accepts (it reports others).
+    auto t = cast<RankedTensorType>(ex.getType());
+    if (op.getVariant() != LinearVariant::kernelized || !op.getBlockSize() ||
+        op.getBlockSize()->size() != 2 || !t.hasStaticShape() ||
+        t.getRank() != 4 || !t.getElementType().isInteger(1))
+      return false;
+    auto qt = cast<RankedTensorType>(op.getQuery().getType());
+    auto kt = cast<RankedTensorType>(op.getKey().getType());
+    int64_t bq = (*op.getBlockSize())[0], bk = (*op.getBlockSize())[1];
+    if (bq <= 0 || bk <= 0)
+      return false;
+    int64_t want[4] = {qt.getDimSize(0), qt.getDimSize(1),
+                       (qt.getDimSize(2) + bq - 1) / bq,
+                       (kt.getDimSize(2) + bk - 1) / bk};
+    for (int i = 0; i < 4; ++i)
+      if (t.getDimSize(i) != want[i] && !(i < 2 && t.getDimSize(i) == 1))
+        return false;
+  }
   for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()})
     if (!isStaticF32x4(v))
       return false;
@@ -86,9 +106,30 @@ LogicalResult mlir::attn::kernels::lowerLinearToKernel(LinearOp op) {
     break;
   }
 
-  Value result = callWithResult(b, loc, kernel,
-                                {op.getQuery(), op.getKey(), op.getValue()},
-                                cast<RankedTensorType>(op.getType()), ip, fp);
+  FunctionType ft = kernel.getFunctionType();
+  Value exclude = placeholder(b, loc, ft.getInput(4));
+  if (Value ex = op.getExclude()) {
+    ip[ATTUNE_LINEAR_I_HAS_EXCLUDE] = 1;
+    ip[ATTUNE_LINEAR_I_BLOCK_Q] = (*op.getBlockSize())[0];
+    ip[ATTUNE_LINEAR_I_BLOCK_K] = (*op.getBlockSize())[1];
+    exclude = asBuffer(b, loc, ex, ft.getInput(4));
+  }
+  auto resultType = cast<RankedTensorType>(op.getType());
+  Value out = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get(resultType.getShape(), resultType.getElementType()));
+  func::CallOp::create(
+      b, loc, kernel,
+      ValueRange{
+          asBuffer(b, loc, op.getQuery(), ft.getInput(0)),
+          asBuffer(b, loc, op.getKey(), ft.getInput(1)),
+          asBuffer(b, loc, op.getValue(), ft.getInput(2)),
+          memref::CastOp::create(b, loc, ft.getInput(3), out), exclude,
+          constantArray<int64_t>(b, loc, ip, b.getI64Type(), ft.getInput(5)),
+          constantArray<double>(b, loc, fp, b.getF64Type(), ft.getInput(6))});
+  Value result = bufferization::ToTensorOp::create(b, loc, resultType, out,
+                                                   /*restrict=*/true,
+                                                   /*writable=*/true);
   op.replaceAllUsesWith(result);
   op.erase();
   return success();

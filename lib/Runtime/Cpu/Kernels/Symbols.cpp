@@ -27,7 +27,8 @@ void _mlir_ciface_attune_block_select_f32(MemRef<float, 4> *,
                                           MemRef<double, 1> *);
 void _mlir_ciface_attune_linear_f32(MemRef<float, 4> *, MemRef<float, 4> *,
                                     MemRef<float, 4> *, MemRef<float, 4> *,
-                                    MemRef<int64_t, 1> *, MemRef<double, 1> *);
+                                    MemRef<uint8_t, 4> *, MemRef<int64_t, 1> *,
+                                    MemRef<double, 1> *);
 void _mlir_ciface_attune_recycle_topk_f32(MemRef<float, 4> *,
                                           MemRef<uint8_t, 1> *,
                                           MemRef<int64_t, 3> *,
