@@ -20,7 +20,7 @@ def ConvertAttnToLinalgPass
 
 def ConvertAttnToCpuKernelsPass
     : Pass<"convert-attn-to-cpu-kernels", "::mlir::ModuleOp"> {
-  let summary = "Lower attn.sdpa, attn.recycle, attn.block_select and attn.linear to the CPU kernel library";
+  let summary = "Lower attn.sdpa, attn.recycle, attn.block_select, attn.linear and attn.agent to the CPU kernel library";
   let description = [{
     Every `attn.sdpa` the kernel library implements (f32; any mask kind,
     causality, softcap, window, block map, dense heads, ZeroTuning) becomes
@@ -29,17 +29,22 @@ def ConvertAttnToCpuKernelsPass
     types) keeps the reference lowering of `convert-attn-to-linalg`.
     `attn.recycle` keeps its reference state update, but its attention is a
     kernel call over the kept positions plus the tokens since the last full
-    step (every key on a full step), and the full-step work (last-row
-    probabilities, top-K) sits under an `scf.if`, so a partial step reads
-    only the kept rows of the cache.
+    step (every key on a full step), and the full-step work sits under an
+    `scf.if`: the kernel call also writes the last query row's scores, and
+    `attune_recycle_topk_f32` selects the new kept positions from them, so
+    a partial step reads only the kept rows of the cache and a full step
+    reads the cache once.
     `attn.block_select` on f32 inputs becomes a call of
     `attune_block_select_f32` (MoBA, SLA and SALE selection; SALE's
     low-precision estimate is computed block by block, never as an Lq x Lk
     tensor).
-    `attn.linear` on f32 without `exclude` (kernelized elu+1 / relu, MALA,
-    Lightning with decay; causal or not) becomes a call of
-    `attune_linear_f32`, the chunked O(L D E) form with a running
-    K^T [V, 1] state; the SLA hybrid's `exclude` term keeps the reference.
+    `attn.linear` on f32 (kernelized elu+1 / relu, MALA, Lightning with
+    decay; causal or not) becomes a call of `attune_linear_f32`, the chunked
+    O(L D E) form with a running K^T [V, 1] state; the SLA hybrid's
+    `exclude` term combines per-key-block states per query block.
+    `attn.agent` on f32 becomes the agent tokens (one reduction over each
+    segment of Q) and two `attune_sdpa_f32` calls: the agents over the keys,
+    then the queries over the agents.
 
     The kernel runs the tiled form both backends share: one program per
     (batch, key/value head, query tile), a loop over key tiles that skips

@@ -170,3 +170,23 @@ func.func @linear(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x40x16xf32>, %v: tens
   %e = attn.linear %long, %k, %v {causal, variant = #attn.linear<kernelized>} : tensor<1x4x50x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32> -> tensor<1x4x50x16xf32>
   return %a, %b, %c, %d, %e : tensor<1x4x40x16xf32>, tensor<1x4x40x16xf32>, tensor<1x4x40x16xf32>, tensor<1x4x40x16xf32>, tensor<1x4x50x16xf32>
 }
+
+// -----
+
+// attn.agent: the agent tokens are one reduction over each segment's rows of
+// Q (22 rows, 4 agents: segments of 5 rows with weights 1/5, the last one of
+// 7 rows with weights 1/7; 0 past a segment's end), then two attention
+// kernel calls: the agents over the keys (GQA: 4 query, 2 key heads), then
+// the queries over the agents, both with the default scale 1/sqrt(8).
+// CHECK-LABEL: func.func @agent
+// CHECK: arith.constant dense<{{\[\[}}2.000000e-01, 2.000000e-01, 2.000000e-01, 2.000000e-01, 2.000000e-01, 0.000000e+00, 0.000000e+00], {{.*}}, [0.142857149, 0.142857149, 0.142857149, 0.142857149, 0.142857149, 0.142857149, 0.142857149]]> : tensor<4x7xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}}ins(%arg0, %{{.*}} : tensor<1x4x22x8xf32>, tensor<4x7xf32>) outs(%{{.*}} : tensor<1x4x4x8xf32>)
+// CHECK: arith.constant dense<[0.35355339059327373, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]> : tensor<5xf64>
+// CHECK: call @attune_sdpa_f32(
+// CHECK: arith.constant dense<[0.35355339059327373, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]> : tensor<5xf64>
+// CHECK: call @attune_sdpa_f32(
+// CHECK-NOT: attn.agent
+func.func @agent(%q: tensor<1x4x22x8xf32>, %k: tensor<1x2x30x8xf32>, %v: tensor<1x2x30x8xf32>) -> tensor<1x4x22x8xf32> {
+  %o = attn.agent %q, %k, %v {num_agents = 4} : tensor<1x4x22x8xf32>, tensor<1x2x30x8xf32>, tensor<1x2x30x8xf32> -> tensor<1x4x22x8xf32>
+  return %o : tensor<1x4x22x8xf32>
+}

@@ -7,7 +7,9 @@
 // One-shot bufferization then treats the call as an opaque memref user.
 // attn.block_select becomes a call of attune_block_select_f32 the same way
 // (its reference decomposition materializes Lq x Lk scores for SALE and
-// ranks blocks by all-pairs comparison).
+// ranks blocks by all-pairs comparison). attn.agent becomes two attention
+// calls around its pooled agent tokens; attn.recycle's full-step selection
+// is a call of attune_recycle_topk_f32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -77,6 +79,15 @@ bool supported(RecycleOp op) {
   return true;
 }
 
+bool supported(AgentOp op) {
+  return isStaticF32x4(op.getQuery()) && isStaticF32x4(op.getKey()) &&
+         isStaticF32x4(op.getValue()) &&
+         cast<RankedTensorType>(op.getType()).getElementType().isF32() &&
+         op.getNumAgents() >= 1 &&
+         static_cast<int64_t>(op.getNumAgents()) <=
+             op.getQuery().getType().getDimSize(2);
+}
+
 bool supported(BlockSelectOp op) {
   return isStaticF32x4(op.getQuery()) && isStaticF32x4(op.getKey()) &&
          op.getType().hasStaticShape();
@@ -93,11 +104,10 @@ func::FuncOp declareSelectKernel(ModuleOp module, OpBuilder &b) {
 
 /// func.func private @attune_recycle_topk_f32(scores, full, kept, iparams)
 func::FuncOp declareRecycleTopKKernel(ModuleOp module, OpBuilder &b) {
-  return declareKernelFunc(module, b, kRecycleTopKKernel,
-                           {dynMemRef(4, b.getF32Type()),
-                            dynMemRef(1, b.getI1Type()),
-                            dynMemRef(3, b.getI64Type()),
-                            dynMemRef(1, b.getI64Type())});
+  return declareKernelFunc(
+      module, b, kRecycleTopKKernel,
+      {dynMemRef(4, b.getF32Type()), dynMemRef(1, b.getI1Type()),
+       dynMemRef(3, b.getI64Type()), dynMemRef(1, b.getI64Type())});
 }
 
 /// func.func private @attune_sdpa_f32(q, k, v, out, mask_f32, mask_i1,
@@ -108,8 +118,8 @@ func::FuncOp declareKernel(ModuleOp module, OpBuilder &b) {
   Type i1d = dynMemRef(1, b.getI64Type());
   return declareKernelFunc(module, b, kSdpaKernel,
                            {f4, f4, f4, f4, f4, b4, b4,
-                            dynMemRef(3, b.getI64Type()), i1d, f4, f4, f4,
-                            i1d, dynMemRef(1, b.getF64Type())});
+                            dynMemRef(3, b.getI64Type()), i1d, f4, f4, f4, i1d,
+                            dynMemRef(1, b.getF64Type())});
 }
 
 /// Left-pads a tensor's shape with unit dims to rank 4.
@@ -357,6 +367,77 @@ LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
   return success();
 }
 
+/// attn.agent as two dense attentions the kernel runs: the agent tokens A
+/// (the means of Q over `num_agents` contiguous segments, the last one
+/// taking the remainder: one reduction over each segment's rows), then
+/// V_A = sdpa(A, K, V) and O = sdpa(Q, A, V_A), both with the agent's
+/// scale: softmax(s Q A^T) softmax(s A K^T) V, computed in O(L n D) by the
+/// fused kernel instead of the reference's scalar loops. Returns the two
+/// sdpa ops (not yet lowered).
+std::pair<SdpaOp, SdpaOp> splitAgent(AgentOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto qt = cast<RankedTensorType>(op.getQuery().getType());
+  auto vt = cast<RankedTensorType>(op.getValue().getType());
+  const int64_t B = qt.getDimSize(0), H = qt.getDimSize(1);
+  const int64_t L = qt.getDimSize(2), D = qt.getDimSize(3);
+  const int64_t n = static_cast<int64_t>(op.getNumAgents());
+  const int64_t seg = L / n, last = L - (n - 1) * seg;
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // agents[b, h, a, :] = sum_r w[a, r] Q[b, h, a * seg + r, :] over
+  // (b, h, a, d, r), with w = 1 / (segment length) for r inside segment a
+  // and 0 past it (rows there belong to the next segment; only the last
+  // segment reaches r = last - 1, so every row read is inside Q).
+  auto f32 = b.getF32Type();
+  SmallVector<float> w(n * last, 0.0f);
+  for (int64_t ag = 0; ag < n; ++ag) {
+    const int64_t len = ag == n - 1 ? last : seg;
+    for (int64_t r = 0; r < len; ++r)
+      w[ag * last + r] = 1.0f / static_cast<float>(len);
+  }
+  Value weights = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({n, last}, f32),
+                             ArrayRef<float>(w)));
+  Value init =
+      linalg::FillOp::create(b, loc,
+                             ValueRange{arith::ConstantOp::create(
+                                 b, loc, b.getFloatAttr(f32, 0.0))},
+                             ValueRange{tensor::EmptyOp::create(
+                                 b, loc, ArrayRef<int64_t>{B, H, n, D}, f32)})
+          .getResult(0);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(5, 0, {d(0), d(1), d(2) * seg + d(4), d(3)}, ctx),
+      AffineMap::get(5, 0, {d(2), d(4)}, ctx),
+      AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)};
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  Value agents =
+      linalg::GenericOp::create(
+          b, loc, init.getType(), ValueRange{op.getQuery(), weights},
+          ValueRange{init}, maps, iters,
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            Value x = arith::MulFOp::create(nb, l, a[0], a[1]);
+            linalg::YieldOp::create(
+                nb, l, arith::AddFOp::create(nb, l, a[2], x).getResult());
+          })
+          .getResult(0);
+  FloatAttr scale = op.getScale()
+                        ? op.getScaleAttr()
+                        : b.getF64FloatAttr(1.0 / std::sqrt(double(D)));
+  auto avType = RankedTensorType::get({B, H, n, vt.getDimSize(3)}, f32);
+  auto first =
+      SdpaOp::create(b, loc, avType, agents, op.getKey(), op.getValue(),
+                     Value(), scale, CausalKind::none, FloatAttr());
+  auto second = SdpaOp::create(b, loc, op.getType(), op.getQuery(), agents,
+                               first.getResult(), Value(), scale,
+                               CausalKind::none, FloatAttr());
+  op.replaceAllUsesWith(second.getResult());
+  op.erase();
+  return {first, second};
+}
+
 /// attn.block_select: one kernel call writing the i1 block map.
 LogicalResult lowerBlockSelect(BlockSelectOp op, func::FuncOp kernel) {
   OpBuilder b(op);
@@ -423,7 +504,8 @@ LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel,
     FunctionType ft = topKKernel.getFunctionType();
     auto keptType = cast<RankedTensorType>(op.getKeptIndices().getType());
     Value kept = memref::AllocOp::create(
-        b, loc, MemRefType::get(keptType.getShape(), keptType.getElementType()));
+        b, loc,
+        MemRefType::get(keptType.getShape(), keptType.getElementType()));
     SmallVector<int64_t> ip(ATTUNE_RECYCLE_I_COUNT, 0);
     ip[ATTUNE_RECYCLE_I_VERSION] = ATTUNE_RECYCLE_ABI_VERSION;
     ip[ATTUNE_RECYCLE_I_POOL] = op.getPool();
@@ -497,7 +579,10 @@ struct ConvertAttnToCpuKernelsPass
     SmallVector<RecycleOp> recycles;
     SmallVector<BlockSelectOp> selects;
     SmallVector<LinearOp> linears;
+    SmallVector<AgentOp> agents;
     module.walk([&](Operation *op) {
+      if (auto ag = dyn_cast<AgentOp>(op); ag && supported(ag))
+        agents.push_back(ag);
       if (auto l = dyn_cast<LinearOp>(op); l && supportedByKernel(l))
         linears.push_back(l);
       if (auto sdpa = dyn_cast<SdpaOp>(op); sdpa && supported(sdpa))
@@ -517,6 +602,11 @@ struct ConvertAttnToCpuKernelsPass
     for (LinearOp op : linears)
       if (failed(lowerLinearToKernel(op)))
         return signalPassFailure();
+    for (AgentOp op : agents) {
+      auto [first, second] = splitAgent(op);
+      ops.push_back(first);
+      ops.push_back(second);
+    }
     if (ops.empty() && recycles.empty())
       return;
     func::FuncOp kernel = declareKernel(module, b);
