@@ -694,7 +694,10 @@ def linear(ctx):
     forms = [("elu+1", "attn-linearize{feature=elu1}", False),
              ("elu+1 causal", "attn-linearize{feature=elu1}", True),
              ("lightning (causal, chunk 64)",
-              "attn-linearize{feature=lightning}", True)]
+              "attn-linearize{feature=lightning}", True),
+             ("agent (49 agents)", "attn-linearize{feature=agent}", False),
+             ("SLA hybrid (causal, 64-blocks, top 20% exact)",
+              "attn-linearize{feature=hybrid}", True)]
     if quick:
         forms = forms[:1]
     rows, fallbacks = [], set()
@@ -736,7 +739,11 @@ def linear(ctx):
                   file=sys.stderr)
     notes = ["speedup = attune dense (softmax, same causality) ms / linear "
              "ms. Linear attention is O(L D^2) against O(L^2 D): the "
-             "crossover moves to shorter L as the kernels improve."]
+             "crossover moves to shorter L as the kernels improve. Agent "
+             "attention is two softmax attentions through 49 pooled agent "
+             "tokens (O(L n D)); the SLA hybrid computes 20% of the key "
+             "blocks exactly (block-sparse softmax, its selection included) "
+             "and the rest as linear attention, so its ideal is at most 5x."]
     if fallbacks:
         notes.append(A23_NOTE + "; ".join(sorted(fallbacks)) + ").")
     cols = [
