@@ -4,8 +4,8 @@
 // CHECK-LABEL: func.func @causal
 // CHECK-DAG: %[[Q:.*]] = bufferization.to_buffer %arg0 read_only
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() : memref<1x2x8x16xf32>
-// Parameters: version 3, causal bottom_right (2), no mask, ...
-// CHECK-DAG: arith.constant dense<[3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<20xi64>
+// Parameters: version 4, causal bottom_right (2), no mask, ...
+// CHECK-DAG: arith.constant dense<[4, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<21xi64>
 // CHECK-DAG: arith.constant dense<[2.500000e-01, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]> : tensor<5xf64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
@@ -22,7 +22,7 @@ func.func @causal(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor
 // flags and the op's tiling travel in the i64 parameters.
 // CHECK-LABEL: func.func @window_mask
 // CHECK: tensor.expand_shape %arg3 {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 8, 8] : tensor<8x8xi1> into tensor<1x1x8x8xi1>
-// CHECK: arith.constant dense<[3, 0, 1, 0, 0, 0, 1, 2, 3, 0, 1, 0, 0, 1, 0, 16, 32, 0, 0, 0, 1, 0, 1, 1, 1, 1]> : tensor<26xi64>
+// CHECK: arith.constant dense<[4, 0, 1, 0, 0, 0, 1, 2, 3, 0, 1, 0, 0, 1, 0, 16, 32, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1]> : tensor<27xi64>
 // CHECK: call @attune_sdpa_f32(
 func.func @window_mask(%q: tensor<1x3x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: tensor<1x3x8x16xf32>, %m: tensor<8x8xi1>) -> tensor<1x3x8x16xf32> {
   %o = attn.sdpa %q, %k, %v mask(%m : tensor<8x8xi1>) {window = #attn.window<sinks = 2, left = 3, right = 0>, dense_heads = array<i64: 1>, attn.tiling = array<i64: 16, 32>} : tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32> -> tensor<1x3x8x16xf32>
@@ -38,7 +38,7 @@ func.func @window_mask(%q: tensor<1x3x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: t
 // CHECK-LABEL: func.func @concat_cache
 // CHECK-DAG: %[[PK:.*]] = bufferization.to_buffer %arg1 read_only : tensor<1x2x15x16xf32>
 // CHECK-DAG: %[[NK:.*]] = bufferization.to_buffer %arg2 read_only : tensor<1x2x1x16xf32>
-// CHECK-DAG: arith.constant dense<[3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 0]> : tensor<20xi64>
+// CHECK-DAG: arith.constant dense<[4, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 0, 0]> : tensor<21xi64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK: %[[K2:.*]] = onnx.node "Concat" v13 (%arg1, %arg5)
 // CHECK: bufferization.to_buffer %[[K2]] read_only
@@ -66,7 +66,7 @@ func.func @concat_cache(%q: tensor<1x4x1x16xf32>, %pk: tensor<1x2x15x16xf32>, %n
 // CHECK: func.func private @attune_recycle_topk_f32(memref<?x?x?x?xf32>, memref<?xi1>, memref<?x?x?xi64>, memref<?xi64>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @recycle
 // CHECK-DAG: %[[SC:.*]] = memref.alloc() : memref<1x4x1x16xf32>
-// CHECK-DAG: arith.constant dense<[3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]> : tensor<20xi64>
+// CHECK-DAG: arith.constant dense<[4, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0]> : tensor<21xi64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK: %[[S:.*]] = bufferization.to_tensor %[[SC]] restrict writable : memref<1x4x1x16xf32> to tensor<1x4x1x16xf32>
 // CHECK: scf.if
@@ -93,16 +93,17 @@ func.func @recycle(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor
 
 // -----
 
-// Forms the kernel does not implement (the compensation token, other element
-// types) keep the reference lowering.
+// Forms the kernel does not implement (a compensation token over a dilated
+// window or with a boolean mask, other element types) keep the reference
+// lowering.
 // CHECK-LABEL: func.func @unsupported
 // CHECK: attn.sdpa {{.*}}compensation
 // CHECK: attn.sdpa {{.*}}compensation
 // CHECK: attn.sdpa {{.*}}f16
 // CHECK-NOT: call @attune_sdpa_f32
-func.func @unsupported(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>, %h: tensor<1x2x8x16xf16>) -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf16>) {
-  %a = attn.sdpa %q, %k, %v {window = #attn.window<sinks = 1, left = 2, right = 0>, compensation} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
-  %b = attn.sdpa %q, %k, %v {window = #attn.window<sinks = 1, left = 3, right = 0>, compensation} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+func.func @unsupported(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>, %h: tensor<1x2x8x16xf16>, %bm: tensor<1x1x8x8xi1>) -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf16>) {
+  %a = attn.sdpa %q, %k, %v {window = #attn.window<sinks = 1, left = 2, right = 0, dilation = 2>, compensation} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  %b = attn.sdpa %q, %k, %v mask(%bm : tensor<1x1x8x8xi1>) {window = #attn.window<sinks = 1, left = 3, right = 0>, compensation} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
   %c = attn.sdpa %h, %h, %h : tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16> -> tensor<1x2x8x16xf16>
   return %a, %b, %c : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf16>
 }
@@ -189,4 +190,17 @@ func.func @linear(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x40x16xf32>, %v: tens
 func.func @agent(%q: tensor<1x4x22x8xf32>, %k: tensor<1x2x30x8xf32>, %v: tensor<1x2x30x8xf32>) -> tensor<1x4x22x8xf32> {
   %o = attn.agent %q, %k, %v {num_agents = 4} : tensor<1x4x22x8xf32>, tensor<1x2x30x8xf32>, tensor<1x2x30x8xf32> -> tensor<1x4x22x8xf32>
   return %o : tensor<1x4x22x8xf32>
+}
+
+// -----
+
+// RazorAttention's compensation token over a plain window runs in the kernel
+// (HAS_COMPENSATION, the last fixed parameter; window sinks 1, left 2).
+// CHECK-LABEL: func.func @compensation
+// CHECK-DAG: arith.constant dense<[4, 0, 0, 0, 0, 0, 1, 1, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]> : tensor<21xi64>
+// CHECK: call @attune_sdpa_f32(
+// CHECK-NOT: attn.sdpa
+func.func @compensation(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
+  %a = attn.sdpa %q, %k, %v {window = #attn.window<sinks = 1, left = 2, right = 0>, compensation} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  return %a : tensor<1x2x8x16xf32>
 }

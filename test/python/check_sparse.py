@@ -84,10 +84,10 @@ def compare(tag, got, want, tol=TOL):
 
 
 def check_sparse_case(tag, shape, causal, rewrite, keep, seed, comp=False,
-                      mlir_causal=None, local=False):
-    """Runs the rewritten model, compares with ref.attention(keep) and checks
-    that the rewrite changed the output."""
-    x = inputs_for(shape, seed, local=local)
+                      mlir_causal=None, local=False, inputs=None):
+    """Runs the rewritten model (on `inputs`, else inputs_for), compares with
+    ref.attention(keep) and checks that the rewrite changed the output."""
+    x = inputs if inputs is not None else inputs_for(shape, seed, local=local)
     model = (mlir_sdpa(tag, shape, mlir_causal) if mlir_causal
              else H.onnx_attention(tag, shape, causal))
     kind = mlir_causal or ("top_left" if causal else "none")
@@ -185,6 +185,31 @@ def headwise():
                 "attn-sparsify{pattern=headwise retrieval-heads=1,6 sinks=4 "
                 f"recent=16 compensation={str(comp).lower()}}}",
                 keep, seed=6, comp=comp)
+    # The compensation token on the kernel's other two paths: few query
+    # rows (the decode walk over the keys) and a window wider than the band
+    # form takes (the tiled walk; 2100 keys around each of 40 queries at
+    # the end of 2400).
+    keep = ref.per_head(ref.streaming_keep(2, 70, 16, 4, "bidirectional"), 4,
+                        [0, 2, 3])
+    check_sparse_case(
+        "headwise-decode-comp1", (1, 4, 2, 2, 70, 16), False,
+        "attn-sparsify{pattern=headwise retrieval-heads=1 sinks=4 recent=16 "
+        "compensation=true}", keep, seed=8, comp=True)
+    # The keys the wide window drops (positions 4 .. 1309) share a direction
+    # the queries follow and their values an offset, so that their mean, the
+    # token, takes a visible share of each row (one key among 2100 would
+    # not show on random data).
+    shape = (1, 2, 1, 40, 2400, 16)
+    x = inputs_for(shape, 9)
+    x["K"][:, :, 4:1310] += 1.5
+    x["Q"] += 1.5
+    x["V"][:, :, 4:1310] += 4.0
+    keep = ref.per_head(ref.streaming_keep(40, 2400, 2100, 4, "bidirectional"),
+                        2, [0])
+    check_sparse_case(
+        "headwise-wide-comp1", shape, False,
+        "attn-sparsify{pattern=headwise retrieval-heads=1 sinks=4 recent=2100 "
+        "compensation=true}", keep, seed=9, comp=True, inputs=x)
 
 
 # -- static block layouts ----------------------------------------------------

@@ -111,6 +111,15 @@ typedef struct attune_sdpa_args {
    * writes them: setting them for a problem of the tiled kernel aborts. */
   float *row_scores;
   int64_t row_scores_stride[3];
+
+  /* RazorAttention's compensation token (with a window that is not dilated,
+   * no block mask and no boolean mask): each row of a sparse head also
+   * attends to one more key/value pair, the means of the keys and values
+   * the window dropped from those the row sees (the scaled, soft-capped
+   * dot product of the query with the mean key is its score; no additive
+   * mask applies to it). The kernel takes the sums from prefix sums of K
+   * and V per (batch, kv head): O(L D) more work. */
+  int32_t has_compensation;
 } attune_sdpa_args;
 
 void attune_sdpa_f32(const attune_sdpa_args *args);
@@ -141,6 +150,7 @@ enum attune_sdpa_iparam {
   ATTUNE_SDPA_I_HAS_ACT,
   ATTUNE_SDPA_I_KV_SPLIT, /* > 0: K_TAIL / V_TAIL hold positions from here */
   ATTUNE_SDPA_I_HAS_ROW_SCORES, /* ROW_SCORES [B, Hq, 1, Lk] is written */
+  ATTUNE_SDPA_I_HAS_COMPENSATION,
   ATTUNE_SDPA_I_COUNT
 };
 enum attune_sdpa_fparam {
@@ -151,7 +161,7 @@ enum attune_sdpa_fparam {
   ATTUNE_SDPA_F_ACT_TAU,
   ATTUNE_SDPA_F_COUNT
 };
-#define ATTUNE_SDPA_ABI_VERSION 3
+#define ATTUNE_SDPA_ABI_VERSION 4
 
 /*--- Matrix products ------------------------------------------------------*/
 

@@ -52,8 +52,19 @@ std::string unsupportedReason(SdpaOp op) {
     if (!cast<RankedTensorType>(v.getType()).hasStaticShape() ||
         cast<RankedTensorType>(v.getType()).getRank() != 4)
       return "not a static 4-D shape";
-  if (op.getCompensation())
-    return "compensation token";
+  if (op.getCompensation()) {
+    // The kernel takes the dropped keys' sums from prefix sums: the dropped
+    // set must be ranges (no dilation, block map or boolean mask); ACT with
+    // a compensation token is an error the reference reports.
+    WindowAttr w = op.getWindowAttr();
+    Value m = op.getMask();
+    if (!w || w.getDilation() > 1 || op.getBlockMask() ||
+        (m &&
+         cast<RankedTensorType>(m.getType()).getElementType().isInteger(1)) ||
+        isa_and_nonnull<ActAttr>(op.getScoreModAttr()))
+      return "compensation token with dilation, a block map, a boolean "
+             "mask or ACT";
+  }
   if (Value m = op.getMask()) {
     Type et = cast<RankedTensorType>(m.getType()).getElementType();
     if (!et.isF32() && !et.isInteger(1))
@@ -344,6 +355,8 @@ LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
     c.ip[ATTUNE_SDPA_I_WINDOW_DILATION] = w.getDilation();
     c.ip[ATTUNE_SDPA_I_WINDOW_CLAMP] = w.getClamp();
   }
+  if (op.getCompensation())
+    c.ip[ATTUNE_SDPA_I_HAS_COMPENSATION] = 1;
   if (auto zt = dyn_cast_or_null<ZeroTuningAttr>(op.getScoreModAttr())) {
     c.ip[ATTUNE_SDPA_I_HAS_ZERO_TUNING] = 1;
     c.fp[ATTUNE_SDPA_F_ZERO_TUNING_LOG_GAMMA] =

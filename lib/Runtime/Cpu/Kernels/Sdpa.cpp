@@ -59,6 +59,14 @@ extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
                          "attune_sdpa_f32\n");
     std::abort();
   }
+  if (a.has_compensation &&
+      (!a.has_window || a.window_dilation > 1 || a.block_mask ||
+       a.mask_kind == ATTUNE_MASK_BOOL || a.has_act)) {
+    std::fprintf(stderr, "attune: the compensation token needs a window "
+                         "without dilation, no block mask, no boolean mask "
+                         "and no ACT in attune_sdpa_f32\n");
+    std::abort();
+  }
   if (decode && a.has_act) {
     std::fprintf(stderr, "attune: ACT needs unit-stride values and no key "
                          "subset in attune_sdpa_f32\n");
@@ -167,6 +175,8 @@ extern "C" void _mlir_ciface_attune_sdpa_f32(
   a.window_clamp = static_cast<int32_t>(ip[ATTUNE_SDPA_I_WINDOW_CLAMP]);
   a.has_zero_tuning = static_cast<int32_t>(ip[ATTUNE_SDPA_I_HAS_ZERO_TUNING]);
   a.has_act = static_cast<int32_t>(ip[ATTUNE_SDPA_I_HAS_ACT]);
+  a.has_compensation =
+      static_cast<int32_t>(ip[ATTUNE_SDPA_I_HAS_COMPENSATION]);
   a.act_beta = static_cast<float>(fp[ATTUNE_SDPA_F_ACT_BETA]);
   a.act_tau = static_cast<float>(fp[ATTUNE_SDPA_F_ACT_TAU]);
   a.tile_q = ip[ATTUNE_SDPA_I_TILE_Q];

@@ -14,6 +14,7 @@
 #include "attune/Runtime/CpuKernels.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -46,11 +47,20 @@ struct SdpaProblem {
   int64_t shift; // Lk - Lq
   bool window;   // has_window
   bool dilated;  // window with dilation > 1 (element-wise rule)
+  /// Distinct for every kernel call: tags per-call caches that live in
+  /// thread-local storage (the compensation token's prefix sums).
+  uint64_t call;
 
   explicit SdpaProblem(const attune_sdpa_args &args)
       : a(args), group(args.heads_q / args.heads_kv),
         shift(args.len_k - args.len_q), window(args.has_window != 0),
-        dilated(args.has_window && args.window_dilation > 1) {}
+        dilated(args.has_window && args.window_dilation > 1),
+        call(nextCall()) {}
+
+  static uint64_t nextCall() {
+    static std::atomic<uint64_t> counter{0};
+    return ++counter;
+  }
 
   /// Position of query i among the keys (for causality and windows).
   int64_t pos(int64_t i) const {
