@@ -22,11 +22,14 @@ def ConvertAttnToCpuKernelsPass
     : Pass<"convert-attn-to-cpu-kernels", "::mlir::ModuleOp"> {
   let summary = "Lower attn.sdpa, attn.recycle, attn.block_select, attn.linear and attn.agent to the CPU kernel library";
   let description = [{
-    Every `attn.sdpa` the kernel library implements (f32; any mask kind,
-    causality, softcap, window, block map, dense heads, ZeroTuning) becomes
-    a call of `attune_sdpa_f32` on buffers, so that no Lq x Lk score matrix
-    is ever materialized; the rest (compensation tokens, ACT, other element
-    types) keeps the reference lowering of `convert-attn-to-linalg`.
+    Every `attn.sdpa` the kernel library implements (f32, or f16 / bf16
+    converted to f32 around the call; any mask kind, causality, softcap,
+    window, block map, dense heads, ZeroTuning, ACT, RazorAttention's
+    compensation token over a plain window) becomes a call of
+    `attune_sdpa_f32` on buffers, so that no Lq x Lk score matrix is ever
+    materialized; the rest (a compensation token with dilation, a block
+    map or a boolean mask, other element types) keeps the reference
+    lowering of `convert-attn-to-linalg`.
     `attn.recycle` keeps its reference state update, but its attention is a
     kernel call over the kept positions plus the tokens since the last full
     step (every key on a full step), and the full-step work sits under an

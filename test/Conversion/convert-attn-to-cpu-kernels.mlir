@@ -94,18 +94,30 @@ func.func @recycle(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor
 // -----
 
 // Forms the kernel does not implement (a compensation token over a dilated
-// window or with a boolean mask, other element types) keep the reference
-// lowering.
+// window or with a boolean mask) keep the reference lowering.
 // CHECK-LABEL: func.func @unsupported
 // CHECK: attn.sdpa {{.*}}compensation
 // CHECK: attn.sdpa {{.*}}compensation
-// CHECK: attn.sdpa {{.*}}f16
 // CHECK-NOT: call @attune_sdpa_f32
-func.func @unsupported(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>, %h: tensor<1x2x8x16xf16>, %bm: tensor<1x1x8x8xi1>) -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf16>) {
+func.func @unsupported(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>, %bm: tensor<1x1x8x8xi1>) -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) {
   %a = attn.sdpa %q, %k, %v {window = #attn.window<sinks = 1, left = 2, right = 0, dilation = 2>, compensation} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
   %b = attn.sdpa %q, %k, %v mask(%bm : tensor<1x1x8x8xi1>) {window = #attn.window<sinks = 1, left = 3, right = 0>, compensation} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
-  %c = attn.sdpa %h, %h, %h : tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16> -> tensor<1x2x8x16xf16>
-  return %a, %b, %c : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf16>
+  return %a, %b : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
+}
+
+// -----
+
+// f16 attention runs the f32 kernel between conversions (the reference
+// computes 16-bit attention in f32 as well): q, k, v and the additive mask
+// extended, the output truncated.
+// CHECK-LABEL: func.func @half
+// CHECK-COUNT-4: arith.extf {{.*}} : f16 to f32
+// CHECK: call @attune_sdpa_f32(
+// CHECK: arith.truncf {{.*}} : f32 to f16
+// CHECK-NOT: attn.sdpa
+func.func @half(%h: tensor<1x2x8x16xf16>, %m: tensor<1x1x8x8xf16>) -> tensor<1x2x8x16xf16> {
+  %c = attn.sdpa %h, %h, %h mask(%m : tensor<1x1x8x8xf16>) : tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16> -> tensor<1x2x8x16xf16>
+  return %c : tensor<1x2x8x16xf16>
 }
 
 // -----

@@ -41,13 +41,19 @@ constexpr StringLiteral kSelectKernel = "attune_block_select_f32";
 constexpr StringLiteral kRecycleTopKKernel = "attune_recycle_topk_f32";
 
 /// Why the kernel cannot run `op` (empty: it can).
+/// Whether the kernel runs attention on `t`'s elements: f32, or f16 / bf16
+/// converted to f32 around the call (the reference computes 16-bit
+/// attention in f32 as well and rounds the output).
+bool kernelFloat(Type t) {
+  auto e = cast<RankedTensorType>(t).getElementType();
+  return e.isF32() || e.isF16() || e.isBF16();
+}
+
 std::string unsupportedReason(SdpaOp op) {
-  auto f32 = [](Value v) {
-    return cast<RankedTensorType>(v.getType()).getElementType().isF32();
-  };
-  if (!f32(op.getQuery()) || !f32(op.getKey()) || !f32(op.getValue()) ||
-      !cast<RankedTensorType>(op.getType()).getElementType().isF32())
-    return "not f32";
+  if (!kernelFloat(op.getQuery().getType()) ||
+      !kernelFloat(op.getKey().getType()) ||
+      !kernelFloat(op.getValue().getType()) || !kernelFloat(op.getType()))
+    return "not f32, f16 or bf16";
   for (Value v : {op.getQuery(), op.getKey(), op.getValue()})
     if (!cast<RankedTensorType>(v.getType()).hasStaticShape() ||
         cast<RankedTensorType>(v.getType()).getRank() != 4)
@@ -65,12 +71,35 @@ std::string unsupportedReason(SdpaOp op) {
       return "compensation token with dilation, a block map, a boolean "
              "mask or ACT";
   }
-  if (Value m = op.getMask()) {
-    Type et = cast<RankedTensorType>(m.getType()).getElementType();
-    if (!et.isF32() && !et.isInteger(1))
+  if (Value m = op.getMask())
+    if (!kernelFloat(m.getType()) &&
+        !cast<RankedTensorType>(m.getType()).getElementType().isInteger(1))
       return "mask element type";
-  }
   return "";
+}
+
+/// `v` with its float elements converted to `to` (extf / truncf), or `v`.
+Value convertFloats(OpBuilder &b, Location loc, Value v, FloatType to) {
+  auto t = cast<RankedTensorType>(v.getType());
+  auto from = cast<FloatType>(t.getElementType());
+  if (from == to)
+    return v;
+  auto rt = RankedTensorType::get(t.getShape(), to);
+  Value init = tensor::EmptyOp::create(b, loc, t.getShape(), to);
+  AffineMap id = b.getMultiDimIdentityMap(t.getRank());
+  return linalg::GenericOp::create(
+             b, loc, rt, ValueRange{v}, ValueRange{init},
+             ArrayRef<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(t.getRank(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               Value x =
+                   to.getWidth() > from.getWidth()
+                       ? arith::ExtFOp::create(nb, l, to, a[0]).getResult()
+                       : arith::TruncFOp::create(nb, l, to, a[0]).getResult();
+               linalg::YieldOp::create(nb, l, x);
+             })
+      .getResult(0);
 }
 
 bool supported(SdpaOp op) { return unsupportedReason(op).empty(); }
@@ -333,12 +362,19 @@ void setTiling(KernelCall &c, Operation *op, int64_t tileQ, int64_t tileK) {
 LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
                         int64_t tileK) {
   OpBuilder b(op);
+  Location loc = op.getLoc();
   KernelCall c;
-  c.q = op.getQuery();
-  c.k = op.getKey();
-  c.v = op.getValue();
+  // 16-bit operands run in f32 (as the reference computes them).
+  FloatType f32 = b.getF32Type();
+  c.q = convertFloats(b, loc, op.getQuery(), f32);
+  c.k = convertFloats(b, loc, op.getKey(), f32);
+  c.v = convertFloats(b, loc, op.getValue(), f32);
   c.mask = op.getMask();
-  c.resultType = cast<RankedTensorType>(op.getType());
+  if (c.mask &&
+      isa<FloatType>(cast<RankedTensorType>(c.mask.getType()).getElementType()))
+    c.mask = convertFloats(b, loc, c.mask, f32);
+  auto resultType = cast<RankedTensorType>(op.getType());
+  c.resultType = RankedTensorType::get(resultType.getShape(), f32);
   setCommon(c, op.getCausal(), op.getEffectiveScale(), op.getSoftcap());
   if (Value bm = op.getBlockMask()) {
     c.blockMask = bm;
@@ -374,7 +410,8 @@ LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
         [&](int64_t h) { return op.isScoreModHead(h); });
   setTiling(c, op, tileQ, tileK);
   splitConcatenatedKV(c);
-  Value result = emitCall(b, op.getLoc(), kernel, c);
+  Value result = convertFloats(b, loc, emitCall(b, loc, kernel, c),
+                               cast<FloatType>(resultType.getElementType()));
   op.replaceAllUsesWith(result);
   op.erase();
   return success();
