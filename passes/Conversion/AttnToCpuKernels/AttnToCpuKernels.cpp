@@ -41,14 +41,6 @@ constexpr StringLiteral kSelectKernel = "attune_block_select_f32";
 constexpr StringLiteral kRecycleTopKKernel = "attune_recycle_topk_f32";
 
 /// Why the kernel cannot run `op` (empty: it can).
-/// Whether the kernel runs attention on `t`'s elements: f32, or f16 / bf16
-/// converted to f32 around the call (the reference computes 16-bit
-/// attention in f32 as well and rounds the output).
-bool kernelFloat(Type t) {
-  auto e = cast<RankedTensorType>(t).getElementType();
-  return e.isF32() || e.isF16() || e.isBF16();
-}
-
 std::string unsupportedReason(SdpaOp op) {
   if (!kernelFloat(op.getQuery().getType()) ||
       !kernelFloat(op.getKey().getType()) ||
@@ -76,30 +68,6 @@ std::string unsupportedReason(SdpaOp op) {
         !cast<RankedTensorType>(m.getType()).getElementType().isInteger(1))
       return "mask element type";
   return "";
-}
-
-/// `v` with its float elements converted to `to` (extf / truncf), or `v`.
-Value convertFloats(OpBuilder &b, Location loc, Value v, FloatType to) {
-  auto t = cast<RankedTensorType>(v.getType());
-  auto from = cast<FloatType>(t.getElementType());
-  if (from == to)
-    return v;
-  auto rt = RankedTensorType::get(t.getShape(), to);
-  Value init = tensor::EmptyOp::create(b, loc, t.getShape(), to);
-  AffineMap id = b.getMultiDimIdentityMap(t.getRank());
-  return linalg::GenericOp::create(
-             b, loc, rt, ValueRange{v}, ValueRange{init},
-             ArrayRef<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(t.getRank(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange a) {
-               Value x =
-                   to.getWidth() > from.getWidth()
-                       ? arith::ExtFOp::create(nb, l, to, a[0]).getResult()
-                       : arith::TruncFOp::create(nb, l, to, a[0]).getResult();
-               linalg::YieldOp::create(nb, l, x);
-             })
-      .getResult(0);
 }
 
 bool supported(SdpaOp op) { return unsupportedReason(op).empty(); }

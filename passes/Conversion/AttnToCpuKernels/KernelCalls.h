@@ -14,7 +14,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 
@@ -100,6 +102,43 @@ inline Value callWithResult(OpBuilder &b, Location loc, func::FuncOp kernel,
   return bufferization::ToTensorOp::create(b, loc, resultType, out,
                                            /*restrict=*/true,
                                            /*writable=*/true);
+}
+
+/// Whether the kernel runs attention on `t`'s elements: f32, or f16 / bf16
+/// converted to f32 around the call (the reference computes 16-bit
+/// attention in f32 as well and rounds the output).
+inline bool kernelFloat(Type t) {
+  auto e = cast<RankedTensorType>(t).getElementType();
+  return e.isF32() || e.isF16() || e.isBF16();
+}
+
+/// `v` with its float elements converted to `to` (extf / truncf), or `v`.
+/// Create every conversion a kernel call reads before the first asBuffer of
+/// any of them: CSE gives same-shaped conversions one tensor.empty, and
+/// one-shot bufferization sees the conflict (and copies) only while the
+/// to_buffer reads come after all the writes; the memrefs those reads give
+/// are not followed further.
+inline Value convertFloats(OpBuilder &b, Location loc, Value v, FloatType to) {
+  auto t = cast<RankedTensorType>(v.getType());
+  auto from = cast<FloatType>(t.getElementType());
+  if (from == to)
+    return v;
+  auto rt = RankedTensorType::get(t.getShape(), to);
+  Value init = tensor::EmptyOp::create(b, loc, t.getShape(), to);
+  AffineMap id = b.getMultiDimIdentityMap(t.getRank());
+  return linalg::GenericOp::create(
+             b, loc, rt, ValueRange{v}, ValueRange{init},
+             ArrayRef<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(t.getRank(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               Value x =
+                   to.getWidth() > from.getWidth()
+                       ? arith::ExtFOp::create(nb, l, to, a[0]).getResult()
+                       : arith::TruncFOp::create(nb, l, to, a[0]).getResult();
+               linalg::YieldOp::create(nb, l, x);
+             })
+      .getResult(0);
 }
 
 /// Whether attune_linear_f32 implements `op` (f32, static 4-D, no

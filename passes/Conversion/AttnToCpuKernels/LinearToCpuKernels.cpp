@@ -58,9 +58,12 @@ bool mlir::attn::kernels::supportedByKernel(LinearOp op) {
       if (t.getDimSize(i) != want[i] && !(i < 2 && t.getDimSize(i) == 1))
         return false;
   }
-  for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()})
-    if (!isStaticF32x4(v))
+  // f32, or f16 / bf16 run in f32 between conversions.
+  for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()}) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (!kernelFloat(t) || !t.hasStaticShape() || t.getRank() != 4)
       return false;
+  }
   auto qt = cast<RankedTensorType>(op.getQuery().getType());
   auto kt = cast<RankedTensorType>(op.getKey().getType());
   // More queries than keys under causality is an error the reference
@@ -114,22 +117,31 @@ LogicalResult mlir::attn::kernels::lowerLinearToKernel(LinearOp op) {
     ip[ATTUNE_LINEAR_I_BLOCK_K] = (*op.getBlockSize())[1];
     exclude = asBuffer(b, loc, ex, ft.getInput(4));
   }
+  // f16 / bf16 operands run in f32; the result is rounded back. (All three
+  // conversions before the buffers: see convertFloats.)
+  FloatType f32 = b.getF32Type();
+  Value q = convertFloats(b, loc, op.getQuery(), f32);
+  Value k = convertFloats(b, loc, op.getKey(), f32);
+  Value v = convertFloats(b, loc, op.getValue(), f32);
   auto resultType = cast<RankedTensorType>(op.getType());
+  auto f32Type = RankedTensorType::get(resultType.getShape(), f32);
   Value out = memref::AllocOp::create(
-      b, loc,
-      MemRefType::get(resultType.getShape(), resultType.getElementType()));
+      b, loc, MemRefType::get(resultType.getShape(), f32));
+  Value qb = asBuffer(b, loc, q, ft.getInput(0));
+  Value kb = asBuffer(b, loc, k, ft.getInput(1));
+  Value vb = asBuffer(b, loc, v, ft.getInput(2));
   func::CallOp::create(
       b, loc, kernel,
       ValueRange{
-          asBuffer(b, loc, op.getQuery(), ft.getInput(0)),
-          asBuffer(b, loc, op.getKey(), ft.getInput(1)),
-          asBuffer(b, loc, op.getValue(), ft.getInput(2)),
-          memref::CastOp::create(b, loc, ft.getInput(3), out), exclude,
+          qb, kb, vb, memref::CastOp::create(b, loc, ft.getInput(3), out),
+          exclude,
           constantArray<int64_t>(b, loc, ip, b.getI64Type(), ft.getInput(5)),
           constantArray<double>(b, loc, fp, b.getF64Type(), ft.getInput(6))});
-  Value result = bufferization::ToTensorOp::create(b, loc, resultType, out,
-                                                   /*restrict=*/true,
-                                                   /*writable=*/true);
+  Value result = convertFloats(
+      b, loc,
+      bufferization::ToTensorOp::create(b, loc, f32Type, out,
+                                        /*restrict=*/true, /*writable=*/true),
+      cast<FloatType>(resultType.getElementType()));
   op.replaceAllUsesWith(result);
   op.erase();
   return success();
