@@ -99,8 +99,8 @@ CASES = {
     "hybrid": (shape(hq=4, hkv=2, lq=40, lk=40), False,
                "feature=hybrid block-size=8 topk-ratio=0.4",
                lambda q, k, v: ref.hybrid(q, k, v, 8, 0.4)),
-    # f16: the block-sparse softmax and the linear term run in f32 between
-    # conversions (the block selection keeps the reference lowering)
+    # f16: the block selection, the block-sparse softmax and the linear term
+    # run in the f32 kernels on converted operands
     "hybrid-causal-f16": (shape(hq=2, hkv=2, lq=37), True,
                           "feature=hybrid block-size=8 topk-ratio=0.2",
                           lambda q, k, v: ref.hybrid(q, k, v, 8, 0.2, causal=True),

@@ -96,8 +96,14 @@ bool supported(AgentOp op) {
              op.getQuery().getType().getDimSize(2);
 }
 
+/// Static rank-4 f32, f16 or bf16 (16-bit types run in f32).
+bool kernelTensor4(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return kernelFloat(t) && t.hasStaticShape() && t.getRank() == 4;
+}
+
 bool supported(BlockSelectOp op) {
-  return isStaticF32x4(op.getQuery()) && isStaticF32x4(op.getKey()) &&
+  return kernelTensor4(op.getQuery()) && kernelTensor4(op.getKey()) &&
          op.getType().hasStaticShape();
 }
 
@@ -208,7 +214,8 @@ Value emitCall(OpBuilder &b, Location loc, func::FuncOp kernel, KernelCall &c) {
   Value maskBool = placeholder(b, loc, ft.getInput(5));
   if (c.mask) {
     Value m4 = toRank4(b, loc, c.mask);
-    if (cast<RankedTensorType>(c.mask.getType()).getElementType().isF32()) {
+    if (isa<FloatType>(
+            cast<RankedTensorType>(c.mask.getType()).getElementType())) {
       c.ip[ATTUNE_SDPA_I_MASK_KIND] = ATTUNE_MASK_ADD;
       maskAdd = asBuffer(b, loc, m4, ft.getInput(4));
     } else {
@@ -332,15 +339,13 @@ LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
   OpBuilder b(op);
   Location loc = op.getLoc();
   KernelCall c;
-  // 16-bit operands run in f32 (as the reference computes them).
+  // 16-bit operands run in f32 (as the reference computes them): asBuffer
+  // converts them into f32 buffers.
   FloatType f32 = b.getF32Type();
-  c.q = convertFloats(b, loc, op.getQuery(), f32);
-  c.k = convertFloats(b, loc, op.getKey(), f32);
-  c.v = convertFloats(b, loc, op.getValue(), f32);
+  c.q = op.getQuery();
+  c.k = op.getKey();
+  c.v = op.getValue();
   c.mask = op.getMask();
-  if (c.mask &&
-      isa<FloatType>(cast<RankedTensorType>(c.mask.getType()).getElementType()))
-    c.mask = convertFloats(b, loc, c.mask, f32);
   auto resultType = cast<RankedTensorType>(op.getType());
   c.resultType = RankedTensorType::get(resultType.getShape(), f32);
   setCommon(c, op.getCausal(), op.getEffectiveScale(), op.getSoftcap());

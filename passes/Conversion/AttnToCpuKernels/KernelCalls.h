@@ -51,12 +51,35 @@ inline func::FuncOp declareKernelFunc(ModuleOp module, OpBuilder &b,
   return f;
 }
 
-/// `v` as a read-only buffer of the same shape, cast to `target`.
+/// `v` as a read-only buffer of the same shape, cast to `target`. A float
+/// tensor whose element type differs from the target's (f16 / bf16 for an
+/// f32 kernel) is converted into a fresh buffer, element by element, at the
+/// memref level: a converted tensor read through to_buffer could share a
+/// buffer with another conversion, which bufferization does not see.
 inline Value asBuffer(OpBuilder &b, Location loc, Value v, Type target) {
   auto t = cast<RankedTensorType>(v.getType());
   auto mt = MemRefType::get(t.getShape(), t.getElementType());
   Value buf = bufferization::ToBufferOp::create(b, loc, mt, v,
                                                 /*read_only=*/true);
+  Type want = cast<MemRefType>(target).getElementType();
+  auto from = dyn_cast<FloatType>(t.getElementType());
+  auto to = dyn_cast<FloatType>(want);
+  if (from && to && from != to) {
+    Value dst =
+        memref::AllocOp::create(b, loc, MemRefType::get(t.getShape(), to));
+    AffineMap id = b.getMultiDimIdentityMap(t.getRank());
+    linalg::GenericOp::create(
+        b, loc, ValueRange{buf}, ValueRange{dst}, ArrayRef<AffineMap>{id, id},
+        SmallVector<utils::IteratorType>(t.getRank(),
+                                         utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value x = to.getWidth() > from.getWidth()
+                        ? arith::ExtFOp::create(nb, l, to, a[0]).getResult()
+                        : arith::TruncFOp::create(nb, l, to, a[0]).getResult();
+          linalg::YieldOp::create(nb, l, x);
+        });
+    buf = dst;
+  }
   return memref::CastOp::create(b, loc, target, buf);
 }
 
@@ -112,12 +135,9 @@ inline bool kernelFloat(Type t) {
   return e.isF32() || e.isF16() || e.isBF16();
 }
 
-/// `v` with its float elements converted to `to` (extf / truncf), or `v`.
-/// Create every conversion a kernel call reads before the first asBuffer of
-/// any of them: CSE gives same-shaped conversions one tensor.empty, and
-/// one-shot bufferization sees the conflict (and copies) only while the
-/// to_buffer reads come after all the writes; the memrefs those reads give
-/// are not followed further.
+/// `v` with its float elements converted to `to` (extf / truncf), or `v`:
+/// for a kernel's result, read by tensor ops. (Kernel operands convert in
+/// asBuffer, at the memref level.)
 inline Value convertFloats(OpBuilder &b, Location loc, Value v, FloatType to) {
   auto t = cast<RankedTensorType>(v.getType());
   auto from = cast<FloatType>(t.getElementType());

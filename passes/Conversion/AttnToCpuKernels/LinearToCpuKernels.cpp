@@ -117,12 +117,10 @@ LogicalResult mlir::attn::kernels::lowerLinearToKernel(LinearOp op) {
     ip[ATTUNE_LINEAR_I_BLOCK_K] = (*op.getBlockSize())[1];
     exclude = asBuffer(b, loc, ex, ft.getInput(4));
   }
-  // f16 / bf16 operands run in f32; the result is rounded back. (All three
-  // conversions before the buffers: see convertFloats.)
+  // f16 / bf16 operands run in f32 (asBuffer converts them); the result is
+  // rounded back.
   FloatType f32 = b.getF32Type();
-  Value q = convertFloats(b, loc, op.getQuery(), f32);
-  Value k = convertFloats(b, loc, op.getKey(), f32);
-  Value v = convertFloats(b, loc, op.getValue(), f32);
+  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
   auto resultType = cast<RankedTensorType>(op.getType());
   auto f32Type = RankedTensorType::get(resultType.getShape(), f32);
   Value out = memref::AllocOp::create(
