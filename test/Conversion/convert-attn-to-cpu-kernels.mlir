@@ -122,11 +122,11 @@ func.func @half(%h: tensor<1x2x8x16xf16>, %m: tensor<1x1x8x8xf16>) -> tensor<1x2
 
 // -----
 
-// attn.block_select on f32 becomes one call of the block-selection kernel
-// writing an i1 buffer; parameters: version 1, method (moba 0, sla 1), causal
-// (bottom_right 2), block_q, block_k, topk (SLA: ceil(0.5 * 3 key blocks)),
-// sink and local blocks; then the scale (default 1/sqrt(16)) and tau. Other
-// element types keep the reference decomposition.
+// attn.block_select on f32 (or f16 / bf16, converted) becomes one call of
+// the block-selection kernel writing an i1 buffer; parameters: version 1,
+// method (moba 0, sla 1, sale 2), causal (bottom_right 2), block_q, block_k,
+// topk (SLA: ceil(0.5 * 3 key blocks)), sink and local blocks; then the
+// scale (default 1/sqrt(16)) and tau.
 // CHECK: func.func private @attune_block_select_f32(memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xi1>, memref<?xi64>, memref<?xf64>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @block_select
 // CHECK-DAG: bufferization.to_buffer %arg0 read_only : tensor<1x4x40x16xf32> to memref<1x4x40x16xf32>
@@ -141,7 +141,12 @@ func.func @half(%h: tensor<1x2x8x16xf16>, %m: tensor<1x1x8x8xf16>) -> tensor<1x2
 // CHECK-DAG: arith.constant dense<[5.000000e-01, 4.000000e-03]> : tensor<2xf64>
 // CHECK: call @attune_block_select_f32(
 // CHECK: %[[MOBA:.*]] = bufferization.to_tensor %[[OUT2]] restrict writable
-// CHECK: %[[SALE:.*]] = attn.block_select %arg2, %arg2 {{.*}}method = #attn.select<sale>
+// f16 q and k are converted into f32 buffers for the kernel (the reference
+// scores 16-bit inputs in f32 too).
+// CHECK: arith.extf {{.*}} : f16 to f32
+// CHECK: arith.extf {{.*}} : f16 to f32
+// CHECK: call @attune_block_select_f32(
+// CHECK: %[[SALE:.*]] = bufferization.to_tensor
 // CHECK: return %[[SLA]], %[[MOBA]], %[[SALE]]
 func.func @block_select(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x70x16xf32>, %h: tensor<1x4x40x16xf16>) -> (tensor<1x4x3x3xi1>, tensor<1x4x40x5xi1>, tensor<1x4x3x3xi1>) {
   %a = attn.block_select %q, %k {method = #attn.select<sla>, block_q = 16, block_k = 32, topk_ratio = 0.5, causal = #attn.causal<bottom_right>, sink_blocks = 0, local_blocks = 2} : tensor<1x4x40x16xf32>, tensor<1x2x70x16xf32> -> tensor<1x4x3x3xi1>
