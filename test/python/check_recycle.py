@@ -34,10 +34,10 @@ from ref_recycle import RecycledAttention, attention  # noqa: E402
 F32 = TensorProto.FLOAT
 
 
-def attention_step_model(path, hq, hkv, d):
+def attention_step_model(path, hq, hkv, d, elem=F32):
     """Attention-23 with past/present, 4-D, is_causal (bottom-right)."""
     def inp(name, heads, seq):
-        return helper.make_tensor_value_info(name, F32,
+        return helper.make_tensor_value_info(name, elem,
                                              ["batch", heads, seq, d])
     node = helper.make_node("Attention", ["Q", "K", "V", "", "past_key",
                                           "past_value"],
@@ -122,10 +122,11 @@ def step_inputs(rng, args, d, n, topic):
     """Random Q/K/V for n new tokens; the queries share a `topic` direction
     (changed every --topic-every steps) so that the similarity schedule sees
     both high and low cosines."""
+    dt = np.float16 if args.f16 else np.float32
     q = (0.5 * rng.standard_normal((args.batch, args.hq, n, d)) +
-         2.0 * topic).astype(np.float32)
-    k = rng.standard_normal((args.batch, args.hkv, n, d)).astype(np.float32)
-    v = rng.standard_normal((args.batch, args.hkv, n, d)).astype(np.float32)
+         2.0 * topic).astype(dt)
+    k = rng.standard_normal((args.batch, args.hkv, n, d)).astype(dt)
+    v = rng.standard_normal((args.batch, args.hkv, n, d)).astype(dt)
     return q, k, v
 
 
@@ -134,16 +135,20 @@ def check_op(args):
     work = args.work or tempfile.mkdtemp(prefix="check_recycle_")
     os.makedirs(work, exist_ok=True)
     model = os.path.join(work, "step.onnx")
-    attention_step_model(model, args.hq, args.hkv, d)
+    # --f16: a 16-bit model (attune runs it in f32 and rounds; the numpy
+    # reference computes on the same 16-bit values in float64).
+    dt = np.float16 if args.f16 else np.float32
+    attention_step_model(model, args.hq, args.hkv, d,
+                         TensorProto.FLOAT16 if args.f16 else F32)
     rng = np.random.default_rng(args.seed)
     ref = make_ref(args, d)
     scale = 1.0 / np.sqrt(d)
-    pk = np.zeros((args.batch, args.hkv, 0, d), np.float32)
+    pk = np.zeros((args.batch, args.hkv, 0, d), dt)
     pv = pk.copy()
     state = {f"recycle.{s}.site0": v for s, v in zip(STATE, (
         np.zeros((args.batch, args.hkv, args.topk), np.int64),
         np.zeros(args.batch, np.int64), np.zeros(args.batch, np.int64),
-        np.zeros((args.batch, d), np.float32)))}
+        np.zeros((args.batch, d), dt)))}
     worst, partial_diff, fulls = 0.0, 0.0, []
     topics = rng.standard_normal((args.steps // args.topic_every + 1, 1, 1, 1,
                                   d))
@@ -155,8 +160,10 @@ def check_op(args):
         outs = run_attune(args, model, feeds, work)
         kc = np.concatenate([pk, k], 2)
         vc = np.concatenate([pv, v], 2)
-        want = ref.step(q, kc, vc, scale)
-        dense, _ = attention(q, kc, vc, scale)
+        want = ref.step(q.astype(np.float64), kc.astype(np.float64),
+                        vc.astype(np.float64), scale)
+        dense, _ = attention(q.astype(np.float64), kc.astype(np.float64),
+                             vc.astype(np.float64), scale)
         err = float(np.abs(outs["Y"] - want).max())
         worst = max(worst, err)
         partial_diff = max(partial_diff, float(np.abs(want - dense).max()))
@@ -346,6 +353,8 @@ def main():
                     help="op: after the first step, advance the last batch "
                     "element's step counter by this much (mixed batches)")
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--f16", action="store_true",
+                    help="op: a float16 model and inputs")
     ap.add_argument("--expect-full", default=None,
                     help="comma list of the steps that must be full")
     ap.add_argument("--expect-sparse", action="store_true")

@@ -73,17 +73,17 @@ std::string unsupportedReason(SdpaOp op) {
 bool supported(SdpaOp op) { return unsupportedReason(op).empty(); }
 
 bool supported(RecycleOp op) {
-  auto f32 = [](Value v) {
+  // f32, or f16 / bf16 run in f32 (asBuffer converts the operands).
+  auto ok = [](Value v) {
     auto t = cast<RankedTensorType>(v.getType());
-    return t.getElementType().isF32() && t.hasStaticShape();
+    return kernelFloat(t) && t.hasStaticShape();
   };
-  if (!f32(op.getQuery()) || !f32(op.getKey()) || !f32(op.getValue()))
+  if (!ok(op.getQuery()) || !ok(op.getKey()) || !ok(op.getValue()))
     return false;
-  if (Value m = op.getMask()) {
-    Type et = cast<RankedTensorType>(m.getType()).getElementType();
-    if (!et.isF32() && !et.isInteger(1))
+  if (Value m = op.getMask())
+    if (!kernelFloat(m.getType()) &&
+        !cast<RankedTensorType>(m.getType()).getElementType().isInteger(1))
       return false;
-  }
   return true;
 }
 
@@ -568,7 +568,8 @@ LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel,
     c.mask = op.getMask();
     c.kvIndex = op.getKeptIndices();
     c.tailStart = tail;
-    c.resultType = cast<RankedTensorType>(op.getResult().getType());
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    c.resultType = RankedTensorType::get(resultType.getShape(), b.getF32Type());
     setCommon(c, op.getCausal(), op.getEffectiveScale(), op.getSoftcap());
     if (auto dense = op.getDenseHeads())
       setHeadFlags(
@@ -581,7 +582,8 @@ LogicalResult lowerRecycle(RecycleOp op, func::FuncOp kernel,
     // instead of recomputing them from the whole cache (the key subset
     // always runs the decode kernel, which writes them).
     c.wantRowScores = true;
-    Value out = emitCall(b, loc, kernel, c);
+    Value out = convertFloats(b, loc, emitCall(b, loc, kernel, c),
+                              cast<FloatType>(resultType.getElementType()));
     return RecycleAttention{out, c.rowScores};
   };
   FailureOr<SmallVector<Value>> results =
