@@ -125,26 +125,17 @@ CASES = {
                         np.float16),
     "lightning-f16": (shape(lq=27), True, "feature=lightning chunk=8 decay=0.1",
                       lambda q, k, v: ref.lightning_naive(q, k, v, 0.1), np.float16),
-    # f16 softmax heads (the attention kernel in f32 between conversions)
-    "elu1-heads-f16": (shape(hq=4, hkv=4, lq=19), False, "feature=elu1 heads=1,3",
-                       lambda q, k, v: heads_mix(ref.kernelized(q, k, v, "elu1"),
-                                                 ref.softmax_attention(q, k, v),
-                                                 [1, 3]),
-                       np.float16),
-    "lightning-heads-gqa-f16": (shape(hq=6, hkv=3, lq=21), True,
-                                "feature=lightning chunk=8 decay=0.1 heads=1-2",
-                                lambda q, k, v: heads_mix(
-                                    ref.lightning_naive(q, k, v, 0.1),
-                                    ref.softmax_attention(
-                                        q, k, v, keep=ref.causal_mask(21, 21)),
-                                    [1, 2]),
-                                np.float16),
     # identity: every block selected leaves no linear term: dense attention
     "hybrid-all-blocks": (shape(hq=2, hkv=1, lq=30), True,
                           "feature=hybrid block-size=8 topk-ratio=1.0",
                           lambda q, k, v: ref.softmax_attention(
                               q, k, v, keep=ref.causal_mask(30, 30))),
 }
+
+# f16 softmax heads next to linear ones (the attention kernel in f32 between
+# conversions): the f32 cases' shapes, options and references on f16 inputs.
+for _name in ("elu1-heads", "lightning-heads-gqa"):
+    CASES[_name + "-f16"] = CASES[_name] + (np.float16,)
 
 
 def build_model(path, s, causal, dtype=np.float32):

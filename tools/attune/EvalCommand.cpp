@@ -133,28 +133,51 @@ void addExpose(OpPassManager &pm, bool outputs, bool stats) {
   (void)parsePassPipeline(p, pm, llvm::errs());
 }
 
+/// One run of `m` (its outputs into `outs`): the time in ms, or a negative
+/// value on failure (the error printed).
+double runOnce(CompiledModel &m, const std::vector<HostArray> &ins,
+               std::vector<HostArray> &outs) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (llvm::Error e = m.jit->run(ins, outs)) {
+    llvm::errs() << "error: " << llvm::toString(std::move(e)) << "\n";
+    return -1;
+  }
+  return msSince(t0);
+}
+
+/// The median of `times` (the upper middle one of an even count; 0 when
+/// empty).
+double medianOf(std::vector<double> times) {
+  if (times.empty())
+    return 0;
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
 /// Runs `m` once untimed (first-touch costs; its outputs are kept) and
 /// then `n` timed times; returns the median time in ms, or a negative value
 /// on failure.
 double timedRuns(CompiledModel &m, const std::vector<HostArray> &ins,
                  std::vector<HostArray> &outs, unsigned n) {
+  if (runOnce(m, ins, outs) < 0)
+    return -1;
   std::vector<double> times;
-  for (unsigned r = 0; r <= n; ++r) {
-    std::vector<HostArray> o;
-    auto t0 = std::chrono::steady_clock::now();
-    if (llvm::Error e = m.jit->run(ins, o)) {
-      llvm::errs() << "error: " << llvm::toString(std::move(e)) << "\n";
+  for (unsigned r = 0; r < n; ++r) {
+    std::vector<HostArray> ignored;
+    double t = runOnce(m, ins, ignored);
+    if (t < 0)
       return -1;
-    }
-    if (r == 0)
-      outs = std::move(o);
-    else
-      times.push_back(msSince(t0));
+    times.push_back(t);
   }
-  if (times.empty())
-    return 0;
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return medianOf(std::move(times));
+}
+
+/// Whether `module` carries recycled attention, whose accuracy is a
+/// property of a decode run rather than of one step.
+bool carriesRecycle(ModuleOp module) {
+  bool found = false;
+  module.walk([&](RecycleOp) { found = true; });
+  return found;
 }
 
 /// Inputs of `sig` by name from `have`, generated (seeded) otherwise.
@@ -204,8 +227,10 @@ public:
   Evaluator(Session &session, ModuleOp module, InputSet &given)
       : session(session), module(module), given(given) {}
 
-  /// Compiles and runs the dense model; false (error printed) on failure.
-  bool prepare() {
+  /// Compiles and runs the dense model, `timed` more times for `denseMs`
+  /// (each evaluation times it again next to its rewrite); false (error
+  /// printed) on failure.
+  bool prepare(unsigned timed) {
     CompileSpec dense;
     dense.raise = !noRaise;
     dense.beforeLowering = [](OpPassManager &pm) {
@@ -219,7 +244,7 @@ public:
       llvm::errs() << "error: " << err << "\n";
       return false;
     }
-    denseMs = timedRuns(*denseM, dIns, dOuts, runs.getValue());
+    denseMs = timedRuns(*denseM, dIns, dOuts, timed);
     if (denseMs < 0)
       return false;
     // The sites of the dense model (after the raise phase).
@@ -238,9 +263,7 @@ public:
   /// ("" when it can): a site that is no longer an attn op, or recycled
   /// attention, whose accuracy is a property of a decode run.
   std::string lostSite(StringRef pipeline, ModuleOp rewritten) const {
-    bool recycled = false;
-    rewritten.walk([&](RecycleOp) { recycled = true; });
-    if (recycled)
+    if (carriesRecycle(rewritten))
       return "after --rewrite '" + pipeline.str() +
              "' the model carries recycled attention (attn.recycle), whose "
              "error builds up over the steps of a decode: one step here "
@@ -296,19 +319,15 @@ public:
     std::vector<double> dTimes, sTimes;
     for (unsigned r = 0; r < runs.getValue(); ++r) {
       std::vector<HostArray> ignored;
-      double d = timedRuns(*denseM, dIns, ignored, 1);
-      double t = timedRuns(*sparseM, sIns, ignored, 1);
+      double d = runOnce(*denseM, dIns, ignored);
+      double t = runOnce(*sparseM, sIns, ignored);
       if (d < 0 || t < 0)
         return false;
       dTimes.push_back(d);
       sTimes.push_back(t);
     }
-    auto median = [](std::vector<double> &v) {
-      std::sort(v.begin(), v.end());
-      return v[v.size() / 2];
-    };
-    ev.denseMs = median(dTimes);
-    ev.sparseMs = median(sTimes);
+    ev.denseMs = medianOf(std::move(dTimes));
+    ev.sparseMs = medianOf(std::move(sTimes));
 
     auto byName = [](const Signature &sig, std::vector<HostArray> &outs) {
       std::map<std::string, HostArray *> m;
@@ -416,9 +435,7 @@ int sweepMethods(Evaluator &ev) {
       continue;
     }
     std::map<int64_t, std::string> forms = describeSites(*rewritten);
-    bool recycled = false;
-    rewritten->walk([&](RecycleOp) { recycled = true; });
-    if (recycled) {
+    if (carriesRecycle(*rewritten)) {
       row.status = "applies (a decode graph); one step here would be a full "
                    "step, exactly dense: measure it over a decode with "
                    "`attune decode MODEL --prompt-len N --steps S --rewrite "
@@ -576,7 +593,7 @@ int mlir::attn::driver::evalCommand(int argc, char **argv) {
   }
   Evaluator ev(session, *module, given);
   if (sweep) {
-    if (!ev.prepare())
+    if (!ev.prepare(runs.getValue()))
       return 1;
     return sweepMethods(ev);
   }
@@ -591,7 +608,7 @@ int mlir::attn::driver::evalCommand(int argc, char **argv) {
   if (!rewritten)
     return 1;
   std::map<int64_t, std::string> forms = describeSites(*rewritten);
-  if (!ev.prepare())
+  if (!ev.prepare(0))
     return 1;
   if (std::string lost = ev.lostSite(rewrite, *rewritten); !lost.empty()) {
     llvm::errs() << "error: attune eval: " << modelPath << ": " << lost << "\n";

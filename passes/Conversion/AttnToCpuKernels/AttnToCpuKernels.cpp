@@ -63,10 +63,8 @@ std::string unsupportedReason(SdpaOp op) {
       return "compensation token with dilation, a block map, a boolean "
              "mask or ACT";
   }
-  if (Value m = op.getMask())
-    if (!kernelFloat(m.getType()) &&
-        !cast<RankedTensorType>(m.getType()).getElementType().isInteger(1))
-      return "mask element type";
+  if (Value m = op.getMask(); m && !kernelMask(m))
+    return "mask element type";
   return "";
 }
 
@@ -80,11 +78,8 @@ bool supported(RecycleOp op) {
   };
   if (!ok(op.getQuery()) || !ok(op.getKey()) || !ok(op.getValue()))
     return false;
-  if (Value m = op.getMask())
-    if (!kernelFloat(m.getType()) &&
-        !cast<RankedTensorType>(m.getType()).getElementType().isInteger(1))
-      return false;
-  return true;
+  Value m = op.getMask();
+  return !m || kernelMask(m);
 }
 
 bool supported(AgentOp op) {
@@ -94,12 +89,6 @@ bool supported(AgentOp op) {
          op.getNumAgents() >= 1 &&
          static_cast<int64_t>(op.getNumAgents()) <=
              op.getQuery().getType().getDimSize(2);
-}
-
-/// Static rank-4 f32, f16 or bf16 (16-bit types run in f32).
-bool kernelTensor4(Value v) {
-  auto t = cast<RankedTensorType>(v.getType());
-  return kernelFloat(t) && t.hasStaticShape() && t.getRank() == 4;
 }
 
 bool supported(BlockSelectOp op) {

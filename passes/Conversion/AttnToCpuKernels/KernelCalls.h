@@ -51,6 +51,24 @@ inline func::FuncOp declareKernelFunc(ModuleOp module, OpBuilder &b,
   return f;
 }
 
+/// `x` as a float of type `to` (extf or truncf; `x` itself when it already
+/// is one).
+inline Value castFloat(OpBuilder &b, Location loc, FloatType to, Value x) {
+  auto from = cast<FloatType>(x.getType());
+  if (from == to)
+    return x;
+  return to.getWidth() > from.getWidth()
+             ? arith::ExtFOp::create(b, loc, to, x).getResult()
+             : arith::TruncFOp::create(b, loc, to, x).getResult();
+}
+
+/// A linalg.generic body that converts its one input to `to`.
+inline auto castBody(FloatType to) {
+  return [to](OpBuilder &nb, Location l, ValueRange a) {
+    linalg::YieldOp::create(nb, l, castFloat(nb, l, to, a[0]));
+  };
+}
+
 /// `v` as a read-only buffer of the same shape, cast to `target`. A float
 /// tensor whose element type differs from the target's (f16 / bf16 for an
 /// f32 kernel) is converted into a fresh buffer, element by element, at the
@@ -72,12 +90,7 @@ inline Value asBuffer(OpBuilder &b, Location loc, Value v, Type target) {
         b, loc, ValueRange{buf}, ValueRange{dst}, ArrayRef<AffineMap>{id, id},
         SmallVector<utils::IteratorType>(t.getRank(),
                                          utils::IteratorType::parallel),
-        [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value x = to.getWidth() > from.getWidth()
-                        ? arith::ExtFOp::create(nb, l, to, a[0]).getResult()
-                        : arith::TruncFOp::create(nb, l, to, a[0]).getResult();
-          linalg::YieldOp::create(nb, l, x);
-        });
+        castBody(to));
     buf = dst;
   }
   return memref::CastOp::create(b, loc, target, buf);
@@ -135,6 +148,18 @@ inline bool kernelFloat(Type t) {
   return e.isF32() || e.isF16() || e.isBF16();
 }
 
+/// A static rank-4 tensor of a kernelFloat type.
+inline bool kernelTensor4(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return kernelFloat(t) && t.hasStaticShape() && t.getRank() == 4;
+}
+
+/// A mask the attention kernel reads: additive (kernelFloat) or boolean.
+inline bool kernelMask(Value m) {
+  return kernelFloat(m.getType()) ||
+         cast<RankedTensorType>(m.getType()).getElementType().isInteger(1);
+}
+
 /// `v` with its float elements converted to `to` (extf / truncf), or `v`:
 /// for a kernel's result, read by tensor ops. (Kernel operands convert in
 /// asBuffer, at the memref level.)
@@ -151,13 +176,7 @@ inline Value convertFloats(OpBuilder &b, Location loc, Value v, FloatType to) {
              ArrayRef<AffineMap>{id, id},
              SmallVector<utils::IteratorType>(t.getRank(),
                                               utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange a) {
-               Value x =
-                   to.getWidth() > from.getWidth()
-                       ? arith::ExtFOp::create(nb, l, to, a[0]).getResult()
-                       : arith::TruncFOp::create(nb, l, to, a[0]).getResult();
-               linalg::YieldOp::create(nb, l, x);
-             })
+             castBody(to))
       .getResult(0);
 }
 

@@ -59,11 +59,9 @@ bool mlir::attn::kernels::supportedByKernel(LinearOp op) {
         return false;
   }
   // f32, or f16 / bf16 run in f32 between conversions.
-  for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()}) {
-    auto t = cast<RankedTensorType>(v.getType());
-    if (!kernelFloat(t) || !t.hasStaticShape() || t.getRank() != 4)
+  for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()})
+    if (!kernelTensor4(v))
       return false;
-  }
   auto qt = cast<RankedTensorType>(op.getQuery().getType());
   auto kt = cast<RankedTensorType>(op.getKey().getType());
   // More queries than keys under causality is an error the reference
@@ -120,18 +118,17 @@ LogicalResult mlir::attn::kernels::lowerLinearToKernel(LinearOp op) {
   // f16 / bf16 operands run in f32 (asBuffer converts them); the result is
   // rounded back.
   FloatType f32 = b.getF32Type();
-  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
   auto resultType = cast<RankedTensorType>(op.getType());
   auto f32Type = RankedTensorType::get(resultType.getShape(), f32);
   Value out = memref::AllocOp::create(
       b, loc, MemRefType::get(resultType.getShape(), f32));
-  Value qb = asBuffer(b, loc, q, ft.getInput(0));
-  Value kb = asBuffer(b, loc, k, ft.getInput(1));
-  Value vb = asBuffer(b, loc, v, ft.getInput(2));
   func::CallOp::create(
       b, loc, kernel,
       ValueRange{
-          qb, kb, vb, memref::CastOp::create(b, loc, ft.getInput(3), out),
+          asBuffer(b, loc, op.getQuery(), ft.getInput(0)),
+          asBuffer(b, loc, op.getKey(), ft.getInput(1)),
+          asBuffer(b, loc, op.getValue(), ft.getInput(2)),
+          memref::CastOp::create(b, loc, ft.getInput(3), out),
           exclude,
           constantArray<int64_t>(b, loc, ip, b.getI64Type(), ft.getInput(5)),
           constantArray<double>(b, loc, fp, b.getF64Type(), ft.getInput(6))});
