@@ -48,7 +48,7 @@ struct SdpaProblem {
   bool window;   // has_window
   bool dilated;  // window with dilation > 1 (element-wise rule)
   /// Distinct for every kernel call: tags per-call caches that live in
-  /// thread-local storage (the compensation token's prefix sums).
+  /// thread-local storage (the compensation token's range sums).
   uint64_t call;
 
   explicit SdpaProblem(const attune_sdpa_args &args)
