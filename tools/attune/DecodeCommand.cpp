@@ -336,6 +336,37 @@ int mlir::attn::driver::decodeCommand(int argc, char **argv) {
   for (auto &[present, past] : roles.cache)
     cacheNames.insert({present, past});
 
+  // The last (longest) step first, as shapes only: a model with learned
+  // position embeddings or a fixed causal-mask buffer takes a limited
+  // number of positions, and a run past it should fail here, naming the
+  // limit's cause, not after compiling every step before it.
+  {
+    const int64_t lastPast = numSteps > 0 ? total - 1 : 0;
+    const int64_t lastN = numSteps > 0 ? 1 : promptLen;
+    std::map<std::string, HostArray> shapes, in;
+    for (auto &[name, a] : carried) {
+      HostArray s; // no data: the import reads shapes only
+      s.dtype = a.dtype;
+      s.shape = a.shape;
+      s.shape[2] = lastPast;
+      shapes[name] = std::move(s);
+    }
+    std::mt19937_64 probeRng(seed);
+    Session probe;
+    if (stepInputs(roles, lastPast, lastN, tokens, probeRng, shapes, in,
+                   err) &&
+        !importStep(probe, in)) {
+      llvm::errs() << "error: attune decode: " << modelPath
+                   << ": the model does not take the last step of this run ("
+                   << lastN << " token(s) after a cache of " << lastPast
+                   << ", from --prompt-len " << promptLen << " and --steps "
+                   << numSteps
+                   << "); see the error above. Models with learned position "
+                      "embeddings or a fixed causal-mask buffer take a "
+                      "limited number of positions: use fewer steps\n";
+      return 1;
+    }
+  }
   llvm::outs() << "attune decode: " << modelPath << ": prompt " << promptLen
                << ", " << numSteps << " step(s), batch " << roles.batch << ", "
                << roles.cache.size() << " cache tensor(s)"
