@@ -263,7 +263,9 @@ struct AttnExposeSitesPass
 
 private:
   /// density/recall of a site: its sdpa parts weighted by their heads; linear
-  /// and agent parts compute no scores (density 0) and have no recall.
+  /// and agent parts compute no scores (density 0 next to sdpa parts) and
+  /// have no recall; a site with no sdpa part has neither (NaN: not a
+  /// score-matrix form).
   /// `heads`: query heads of the whole site (a hybrid's sdpa and linear
   /// parts each cover all of them; a head split divides them).
   LogicalResult addStats(Exposer &ex, OpBuilder &b, const std::string &name,
@@ -271,7 +273,7 @@ private:
                          SmallVector<std::pair<std::string, Value>> &results) {
     Location loc = ops[0]->getLoc();
     Value dSum = ex.f64(0.0), rSum = ex.f64(0.0);
-    bool allSdpa = true;
+    bool allSdpa = true, anySdpa = false;
     for (Operation *op : ops) {
       double h = cast<RankedTensorType>(op->getResult(0).getType()).getDimSize(1);
       auto sdpa = dyn_cast<SdpaOp>(op);
@@ -279,6 +281,7 @@ private:
         allSdpa = false;
         continue;
       }
+      anySdpa = true;
       FailureOr<Stats> s = ex.sdpaStats(sdpa);
       if (failed(s))
         return failure();
@@ -287,10 +290,14 @@ private:
       rSum = arith::AddFOp::create(
           b, loc, rSum, arith::MulFOp::create(b, loc, s->recall, ex.f64(h)));
     }
-    Value density = arith::DivFOp::create(b, loc, dSum, ex.f64(heads));
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    Value density =
+        anySdpa
+            ? arith::DivFOp::create(b, loc, dSum, ex.f64(heads)).getResult()
+            : ex.f64(nan);
     Value recall =
         allSdpa ? arith::DivFOp::create(b, loc, rSum, ex.f64(heads)).getResult()
-                : ex.f64(std::numeric_limits<double>::quiet_NaN());
+                : ex.f64(nan);
     results.push_back({name + ".density", ex.asTensor(density)});
     results.push_back({name + ".recall", ex.asTensor(recall)});
     return success();

@@ -34,7 +34,8 @@ func.func @main(%q: tensor<1x2x8x4xf32> {onnx.name = "Q"}, %k: tensor<1x2x8x4xf3
 
 // -----
 
-// Linear attention computes no score matrix: density 0, recall NaN. A site
+// Linear attention computes no score matrix: density 0 next to softmax
+// heads, recall NaN. A site
 // split over ops (linear heads + softmax heads) exposes the value that
 // combines them. Sdpa ops without a site index are numbered after the others.
 // CHECK-LABEL: func.func @main
@@ -53,6 +54,21 @@ func.func @main(%q: tensor<1x2x8x4xf32>, %r: tensor<1x4x8x4xf32>) -> (tensor<1x4
   %2 = tensor.concat dim(1) %0, %1 : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x4x8x4xf32>
   %3 = attn.sdpa %r, %r, %r : tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32> -> tensor<1x4x8x4xf32>
   return %2, %3 : tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32>
+}
+
+// -----
+
+// A site that is linear attention alone has no density either: both NaN
+// (attune eval prints "-").
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: {onnx.name = "site0.density"}, tensor<1xf32> {onnx.name = "site0.recall"})
+// CHECK-NOT: arith.divf
+// CHECK: %[[N:.*]] = arith.constant 0x7FF8000000000000 : f64
+// CHECK-NOT: arith.divf
+// CHECK: return
+func.func @main(%q: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  %0 = attn.linear %q, %q, %q {attn.site = 0 : i64, variant = #attn.linear<kernelized>} : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32> -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
 }
 
 // -----
