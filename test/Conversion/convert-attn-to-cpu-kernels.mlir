@@ -211,6 +211,23 @@ func.func @agent(%q: tensor<1x4x22x8xf32>, %k: tensor<1x2x30x8xf32>, %v: tensor<
 
 // -----
 
+// f16 agent attention: Q, K and V converted to f32 up front, the pooling and
+// both kernel calls in f32, only the result rounded back to f16.
+// CHECK-LABEL: func.func @agent_f16
+// CHECK-COUNT-3: arith.extf {{.*}} : f16 to f32
+// CHECK: linalg.generic {{.*}}ins(%{{.*}}, %{{.*}} : tensor<1x4x22x8xf32>, tensor<4x7xf32>) outs(%{{.*}} : tensor<1x4x4x8xf32>)
+// CHECK: call @attune_sdpa_f32(
+// CHECK: call @attune_sdpa_f32(
+// CHECK: arith.truncf {{.*}} : f32 to f16
+// CHECK: return {{.*}} : tensor<1x4x22x8xf16>
+// CHECK-NOT: attn.agent
+func.func @agent_f16(%q: tensor<1x4x22x8xf16>, %k: tensor<1x2x30x8xf16>, %v: tensor<1x2x30x8xf16>) -> tensor<1x4x22x8xf16> {
+  %o = attn.agent %q, %k, %v {num_agents = 4} : tensor<1x4x22x8xf16>, tensor<1x2x30x8xf16>, tensor<1x2x30x8xf16> -> tensor<1x4x22x8xf16>
+  return %o : tensor<1x4x22x8xf16>
+}
+
+// -----
+
 // RazorAttention's compensation token over a plain window runs in the kernel
 // (HAS_COMPENSATION, the last fixed parameter; window sinks 1, left 2).
 // CHECK-LABEL: func.func @compensation

@@ -133,8 +133,9 @@ CASES = {
 }
 
 # f16 softmax heads next to linear ones (the attention kernel in f32 between
-# conversions): the f32 cases' shapes, options and references on f16 inputs.
-for _name in ("elu1-heads", "lightning-heads-gqa"):
+# conversions), and f16 agent attention (pooling and both attentions in f32):
+# the f32 cases' shapes, options and references on f16 inputs.
+for _name in ("elu1-heads", "lightning-heads-gqa", "agent", "agent-scale"):
     CASES[_name + "-f16"] = CASES[_name] + (np.float16,)
 
 

@@ -51,7 +51,7 @@ std::string unsupportedReason(SdpaOp op) {
         cast<RankedTensorType>(v.getType()).getRank() != 4)
       return "not a static 4-D shape";
   if (op.getCompensation()) {
-    // The kernel takes the dropped keys' sums from prefix sums: the dropped
+    // The kernel keeps the dropped keys' sums as sliding ranges: the dropped
     // set must be ranges (no dilation, block map or boolean mask); ACT with
     // a compensation token is an error the reference reports.
     WindowAttr w = op.getWindowAttr();
@@ -83,9 +83,8 @@ bool supported(RecycleOp op) {
 }
 
 bool supported(AgentOp op) {
-  return isStaticF32x4(op.getQuery()) && isStaticF32x4(op.getKey()) &&
-         isStaticF32x4(op.getValue()) &&
-         cast<RankedTensorType>(op.getType()).getElementType().isF32() &&
+  return kernelTensor4(op.getQuery()) && kernelTensor4(op.getKey()) &&
+         kernelTensor4(op.getValue()) && kernelFloat(op.getType()) &&
          op.getNumAgents() >= 1 &&
          static_cast<int64_t>(op.getNumAgents()) <=
              op.getQuery().getType().getDimSize(2);
@@ -402,6 +401,13 @@ std::pair<SdpaOp, SdpaOp> splitAgent(AgentOp op) {
   // and 0 past it (rows there belong to the next segment; only the last
   // segment reaches r = last - 1, so every row read is inside Q).
   auto f32 = b.getF32Type();
+  // 16-bit operands: both attentions and the pooled agents in f32, as the
+  // reference decomposition computes them, and only the result rounded. The
+  // conversions are tensors made here, before either kernel call, so that
+  // no tensor op runs between a call's buffer reads and the call.
+  Value query = convertFloats(b, loc, op.getQuery(), f32);
+  Value key = convertFloats(b, loc, op.getKey(), f32);
+  Value value = convertFloats(b, loc, op.getValue(), f32);
   SmallVector<float> w(n * last, 0.0f);
   for (int64_t ag = 0; ag < n; ++ag) {
     const int64_t len = ag == n - 1 ? last : seg;
@@ -427,7 +433,7 @@ std::pair<SdpaOp, SdpaOp> splitAgent(AgentOp op) {
   iters.push_back(utils::IteratorType::reduction);
   Value agents =
       linalg::GenericOp::create(
-          b, loc, init.getType(), ValueRange{op.getQuery(), weights},
+          b, loc, init.getType(), ValueRange{query, weights},
           ValueRange{init}, maps, iters,
           [&](OpBuilder &nb, Location l, ValueRange a) {
             Value x = arith::MulFOp::create(nb, l, a[0], a[1]);
@@ -439,13 +445,15 @@ std::pair<SdpaOp, SdpaOp> splitAgent(AgentOp op) {
                         ? op.getScaleAttr()
                         : b.getF64FloatAttr(1.0 / std::sqrt(double(D)));
   auto avType = RankedTensorType::get({B, H, n, vt.getDimSize(3)}, f32);
-  auto first =
-      SdpaOp::create(b, loc, avType, agents, op.getKey(), op.getValue(),
-                     Value(), scale, CausalKind::none, FloatAttr());
-  auto second = SdpaOp::create(b, loc, op.getType(), op.getQuery(), agents,
-                               first.getResult(), Value(), scale,
-                               CausalKind::none, FloatAttr());
-  op.replaceAllUsesWith(second.getResult());
+  auto first = SdpaOp::create(b, loc, avType, agents, key, value, Value(),
+                              scale, CausalKind::none, FloatAttr());
+  auto outType = cast<RankedTensorType>(op.getType());
+  auto second = SdpaOp::create(
+      b, loc, RankedTensorType::get(outType.getShape(), f32), query, agents,
+      first.getResult(), Value(), scale, CausalKind::none, FloatAttr());
+  op.replaceAllUsesWith(
+      convertFloats(b, loc, second.getResult(),
+                    cast<FloatType>(outType.getElementType())));
   op.erase();
   return {first, second};
 }
