@@ -4,8 +4,8 @@
 // CHECK-LABEL: func.func @causal
 // CHECK-DAG: %[[Q:.*]] = bufferization.to_buffer %arg0 read_only
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() : memref<1x2x8x16xf32>
-// Parameters: version 4, causal bottom_right (2), no mask, ...
-// CHECK-DAG: arith.constant dense<[4, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<21xi64>
+// Parameters: version 5, causal bottom_right (2), no mask, ...
+// CHECK-DAG: arith.constant dense<[5, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<21xi64>
 // CHECK-DAG: arith.constant dense<[2.500000e-01, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]> : tensor<5xf64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
@@ -22,7 +22,7 @@ func.func @causal(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor
 // flags and the op's tiling travel in the i64 parameters.
 // CHECK-LABEL: func.func @window_mask
 // CHECK: tensor.expand_shape %arg3 {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 8, 8] : tensor<8x8xi1> into tensor<1x1x8x8xi1>
-// CHECK: arith.constant dense<[4, 0, 1, 0, 0, 0, 1, 2, 3, 0, 1, 0, 0, 1, 0, 16, 32, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1]> : tensor<27xi64>
+// CHECK: arith.constant dense<[5, 0, 1, 0, 0, 0, 1, 2, 3, 0, 1, 0, 0, 1, 0, 16, 32, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1]> : tensor<27xi64>
 // CHECK: call @attune_sdpa_f32(
 func.func @window_mask(%q: tensor<1x3x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: tensor<1x3x8x16xf32>, %m: tensor<8x8xi1>) -> tensor<1x3x8x16xf32> {
   %o = attn.sdpa %q, %k, %v mask(%m : tensor<8x8xi1>) {window = #attn.window<sinks = 2, left = 3, right = 0>, dense_heads = array<i64: 1>, attn.tiling = array<i64: 16, 32>} : tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32> -> tensor<1x3x8x16xf32>
@@ -38,7 +38,7 @@ func.func @window_mask(%q: tensor<1x3x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: t
 // CHECK-LABEL: func.func @concat_cache
 // CHECK-DAG: %[[PK:.*]] = bufferization.to_buffer %arg1 read_only : tensor<1x2x15x16xf32>
 // CHECK-DAG: %[[NK:.*]] = bufferization.to_buffer %arg2 read_only : tensor<1x2x1x16xf32>
-// CHECK-DAG: arith.constant dense<[4, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 0, 0]> : tensor<21xi64>
+// CHECK-DAG: arith.constant dense<[5, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 0, 0]> : tensor<21xi64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK: %[[K2:.*]] = onnx.node "Concat" v13 (%arg1, %arg5)
 // CHECK: bufferization.to_buffer %[[K2]] read_only
@@ -66,7 +66,7 @@ func.func @concat_cache(%q: tensor<1x4x1x16xf32>, %pk: tensor<1x2x15x16xf32>, %n
 // CHECK: func.func private @attune_recycle_topk_f32(memref<?x?x?x?xf32>, memref<?xi1>, memref<?x?x?xi64>, memref<?xi64>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @recycle
 // CHECK-DAG: %[[SC:.*]] = memref.alloc() : memref<1x4x1x16xf32>
-// CHECK-DAG: arith.constant dense<[4, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0]> : tensor<21xi64>
+// CHECK-DAG: arith.constant dense<[5, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0]> : tensor<21xi64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK: %[[S:.*]] = bufferization.to_tensor %[[SC]] restrict writable : memref<1x4x1x16xf32> to tensor<1x4x1x16xf32>
 // CHECK: scf.if
@@ -107,17 +107,37 @@ func.func @unsupported(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: t
 
 // -----
 
-// f16 attention runs the f32 kernel between conversions (the reference
-// computes 16-bit attention in f32 as well): q, k, v and the additive mask
-// extended, the output truncated.
+// f16 attention computes in f32 (as the reference does): the query and the
+// additive mask are extended, the output truncated; K and V (and the pieces
+// of a Concat cache) go to the kernel's f16 entry as they are, which reads
+// a KV cache at its own width on the decode path and widens it for the tiled
+// one. bf16 alike.
+// CHECK: func.func private @attune_sdpa_f32_kvf16(memref<?x?x?x?xf32>, memref<?x?x?x?xf16>, memref<?x?x?x?xf16>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xi1>, memref<?x?x?x?xi1>, memref<?x?x?xi64>, memref<?xi64>, memref<?x?x?x?xf16>, memref<?x?x?x?xf16>, memref<?x?x?x?xf32>, memref<?xi64>, memref<?xf64>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @half
-// CHECK-COUNT-4: arith.extf {{.*}} : f16 to f32
-// CHECK: call @attune_sdpa_f32(
+// CHECK-COUNT-2: arith.extf {{.*}} : f16 to f32
+// CHECK-NOT: arith.extf
+// CHECK: call @attune_sdpa_f32_kvf16(
 // CHECK: arith.truncf {{.*}} : f32 to f16
 // CHECK-NOT: attn.sdpa
 func.func @half(%h: tensor<1x2x8x16xf16>, %m: tensor<1x1x8x8xf16>) -> tensor<1x2x8x16xf16> {
   %c = attn.sdpa %h, %h, %h mask(%m : tensor<1x1x8x8xf16>) : tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16> -> tensor<1x2x8x16xf16>
   return %c : tensor<1x2x8x16xf16>
+}
+
+// -----
+
+// CHECK: func.func private @attune_sdpa_f32_kvbf16(memref<?x?x?x?xf32>, memref<?x?x?x?xbf16>, memref<?x?x?x?xbf16>,
+// CHECK-LABEL: func.func @bf16_concat_cache
+// CHECK: %[[KP:.*]] = bufferization.to_buffer %arg1 {{.*}}xbf16>
+// CHECK: %[[VP:.*]] = bufferization.to_buffer %arg3 {{.*}}xbf16>
+// CHECK: %[[KT:.*]] = bufferization.to_buffer %arg2 {{.*}}xbf16>
+// CHECK: %[[VT:.*]] = bufferization.to_buffer %arg4 {{.*}}xbf16>
+// CHECK: call @attune_sdpa_f32_kvbf16(
+func.func @bf16_concat_cache(%q: tensor<1x4x1x16xbf16>, %pk: tensor<1x2x15x16xbf16>, %k: tensor<1x2x1x16xbf16>, %pv: tensor<1x2x15x16xbf16>, %v: tensor<1x2x1x16xbf16>) -> tensor<1x4x1x16xbf16> {
+  %kc = onnx.node "Concat" v13 (%pk, %k) {axis = 2 : i64} : (tensor<1x2x15x16xbf16>, tensor<1x2x1x16xbf16>) -> tensor<1x2x16x16xbf16>
+  %vc = onnx.node "Concat" v13 (%pv, %v) {axis = 2 : i64} : (tensor<1x2x15x16xbf16>, tensor<1x2x1x16xbf16>) -> tensor<1x2x16x16xbf16>
+  %o = attn.sdpa %q, %kc, %vc {causal = #attn.causal<bottom_right>} : tensor<1x4x1x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16> -> tensor<1x4x1x16xbf16>
+  return %o : tensor<1x4x1x16xbf16>
 }
 
 // -----
@@ -231,7 +251,7 @@ func.func @agent_f16(%q: tensor<1x4x22x8xf16>, %k: tensor<1x2x30x8xf16>, %v: ten
 // RazorAttention's compensation token over a plain window runs in the kernel
 // (HAS_COMPENSATION, the last fixed parameter; window sinks 1, left 2).
 // CHECK-LABEL: func.func @compensation
-// CHECK-DAG: arith.constant dense<[4, 0, 0, 0, 0, 0, 1, 1, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]> : tensor<21xi64>
+// CHECK-DAG: arith.constant dense<[5, 0, 0, 0, 0, 0, 1, 1, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]> : tensor<21xi64>
 // CHECK: call @attune_sdpa_f32(
 // CHECK-NOT: attn.sdpa
 func.func @compensation(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {

@@ -141,9 +141,24 @@ def act_bound_gap(shape, tile_k, tau, seed, sinky):
     return False
 
 
+def to_bf16(x):
+    """float32 -> bfloat16 bit patterns (uint16, round to nearest even)."""
+    bits = np.ascontiguousarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    return bits.astype(np.uint16)
+
+
+def from_bf16(u):
+    return (u.astype(np.uint32) << 16).view(np.float32)
+
+
 def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
-             seed=0, sinky=(), tol=TOL, split=None, **attrs):
-    """Builds the attn.sdpa module, runs it, compares with reference()."""
+             seed=0, sinky=(), tol=TOL, split=None, dtype="f32", **attrs):
+    """Builds the attn.sdpa module, runs it, compares with reference().
+
+    dtype f16 / bf16: Q, K, V and Y of that type (the kernel reads 16-bit K
+    and V as they are); the reference takes the rounded inputs, and the
+    tolerance grows by the rounding of the result."""
     b, hq, hkv, lq, lk, d = shape
     dv = dv or d
     rng = np.random.default_rng(seed)
@@ -154,16 +169,29 @@ def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
         direction = q.mean(axis=(1, 2), keepdims=True)[:, 0]
         for j in sinky:
             k[:, :, j] = 1.2 * direction / np.linalg.norm(direction) * math.sqrt(d)
-    tq, tk, tv = tensor([b, hq, lq, d]), tensor([b, hkv, lk, d]), tensor([b, hkv, lk, dv])
-    to = tensor([b, hq, lq, dv])
+    et = dtype
+    if dtype == "f16":
+        enc, dec = (lambda x: x.astype(np.float16)), (lambda x: x.astype(np.float32))
+        tol = max(tol, 1e-3)  # half a unit in the last place of |y| < 4
+    elif dtype == "bf16":
+        enc, dec = to_bf16, from_bf16
+        tol = max(tol, 8e-3)
+    else:
+        enc = dec = (lambda x: x)
+    qe, ke, ve = enc(q), enc(k), enc(v)
+    q, k, v = dec(qe), dec(ke), dec(ve)
+    tq, tk, tv = (tensor([b, hq, lq, d], et), tensor([b, hkv, lk, d], et),
+                  tensor([b, hkv, lk, dv], et))
+    to = tensor([b, hq, lq, dv], et)
     args = [f'%q: {tq} {{onnx.name = "Q"}}', f'%k: {tk} {{onnx.name = "K"}}',
             f'%v: {tv} {{onnx.name = "V"}}']
-    inputs = {"Q": q, "K": k, "V": v}
+    inputs = {"Q": qe, "K": ke, "V": ve}
     pre = ""
     if split:  # K and V as Concat(past, new) along the key axis
         args = [args[0]]
-        for n, x, dd in (("K", k, d), ("V", v, dv)):
-            tp, tn = tensor([b, hkv, split, dd]), tensor([b, hkv, lk - split, dd])
+        for n, x, dd in (("K", ke, d), ("V", ve, dv)):
+            tp = tensor([b, hkv, split, dd], et)
+            tn = tensor([b, hkv, lk - split, dd], et)
             args += [f'%p{n}: {tp} {{onnx.name = "P{n}"}}',
                      f'%n{n}: {tn} {{onnx.name = "N{n}"}}']
             inputs.pop(n)
@@ -218,7 +246,7 @@ def run_case(tag, shape, dv=None, tiling=None, mask=None, block=None,
             f"  %o = attn.sdpa %q, %k, %v{operands} {{{', '.join(a)}}} : "
             f"{tq}, {tk}, {tv} -> {to}\n  return %o : {to}\n}}\n")
     model = H.write_model(tag, text)
-    got = H.run_attune(model, inputs, "", tag)["Y"]
+    got = dec(H.run_attune(model, inputs, "", tag)["Y"])
     want = reference(q, k, v, mask=mask, block=block, **attrs)
     if attrs.get("act") and attrs["act"][1] < 1:
         plain = dict(attrs, act=None)
@@ -399,6 +427,22 @@ def decode():
              mask=pad[:, :, :, :300], dv=16, seed=27)
     run_case("decode-blocks", (1, 4, 4, 1, 640, 32), block=(bmap, 1, 64),
              seed=26)
+
+
+@case
+def kv16():
+    # 16-bit K and V: the decode kernel reads them (one piece or the two of
+    # a Concat cache, GQA, an odd head dimension) at their width; the tiled
+    # kernel widens them first.
+    for dt in ("f16", "bf16"):
+        run_case(f"kv16-decode-{dt}", (2, 4, 4, 1, 1000, 64),
+                 causal="bottom_right", seed=31, dtype=dt)
+        run_case(f"kv16-decode-concat-{dt}", (1, 8, 2, 3, 777, 40), dv=24,
+                 split=770, causal="bottom_right", seed=32, dtype=dt)
+        run_case(f"kv16-prefill-{dt}", (1, 6, 2, 45, 70, 24), dv=36,
+                 tiling=(8, 16), causal="bottom_right", seed=33, dtype=dt)
+        run_case(f"kv16-prefill-concat-{dt}", (1, 4, 2, 20, 90, 32),
+                 split=70, causal="bottom_right", seed=34, dtype=dt)
 
 
 def main():

@@ -117,16 +117,29 @@ typedef struct attune_sdpa_args {
    * attends to one more key/value pair, the means of the keys and values
    * the window dropped from those the row sees (the scaled, soft-capped
    * dot product of the query with the mean key is its score; no additive
-   * mask applies to it). The kernel takes the sums from prefix sums of K
-   * and V per (batch, kv head): O(L D) more work. */
+   * mask applies to it). The kernel keeps the dropped keys' sums per
+   * (batch, kv head) as ranges that slide with the rows: O(D) per row, plus
+   * O(L D) where a work item's first row starts its sums. */
   int32_t has_compensation;
+
+  /* Element type of k, v, k_tail and v_tail (ATTUNE_SDPA_KV_*). For F16
+   * and BF16 those pointers hold 16-bit elements (cast to const float *;
+   * strides still count elements): the decode kernel reads them as they are
+   * (half the bytes of f32 from a 16-bit KV cache) and widens each block of
+   * rows in L1; the tiled kernel and the compensation token take f32 copies
+   * made in the call. */
+  int32_t kv_type;
 } attune_sdpa_args;
+
+enum { ATTUNE_SDPA_KV_F32 = 0, ATTUNE_SDPA_KV_F16 = 1, ATTUNE_SDPA_KV_BF16 = 2 };
 
 void attune_sdpa_f32(const attune_sdpa_args *args);
 
 /*--- Calling convention of generated code ---------------------------------*/
 
-/* Layout of the i64 parameter array passed to _mlir_ciface_attune_sdpa_f32.
+/* Layout of the i64 parameter array passed to _mlir_ciface_attune_sdpa_f32
+ * (and to _mlir_ciface_attune_sdpa_f32_kvf16 / _kvbf16, the same call with
+ * K, V and their tail pieces as f16 / bf16 memrefs: kv_type F16 / BF16).
  * Entries after ATTUNE_SDPA_I_COUNT: heads_q sparse-head flags, then heads_q
  * score-modification (ZeroTuning / ACT) head flags. */
 enum attune_sdpa_iparam {
@@ -161,7 +174,7 @@ enum attune_sdpa_fparam {
   ATTUNE_SDPA_F_ACT_TAU,
   ATTUNE_SDPA_F_COUNT
 };
-#define ATTUNE_SDPA_ABI_VERSION 4
+#define ATTUNE_SDPA_ABI_VERSION 5
 
 /*--- Matrix products ------------------------------------------------------*/
 

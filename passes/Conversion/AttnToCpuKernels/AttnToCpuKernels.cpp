@@ -114,14 +114,22 @@ func::FuncOp declareRecycleTopKKernel(ModuleOp module, OpBuilder &b) {
 
 /// func.func private @attune_sdpa_f32(q, k, v, out, mask_f32, mask_i1,
 /// block_mask, kv_index, tail_start, k_tail, v_tail, row_scores, iparams,
-/// fparams)
-func::FuncOp declareKernel(ModuleOp module, OpBuilder &b) {
+/// fparams); with f16 / bf16 `kv`, @attune_sdpa_f32_kvf16 / _kvbf16, whose
+/// k, v, k_tail and v_tail are memrefs of that type (the kernel reads a
+/// 16-bit KV cache at its own width).
+func::FuncOp declareKernel(ModuleOp module, OpBuilder &b, Type kv = {}) {
   Type f4 = dynMemRef(4, b.getF32Type()), b4 = dynMemRef(4, b.getI1Type());
   Type i1d = dynMemRef(1, b.getI64Type());
-  return declareKernelFunc(module, b, kSdpaKernel,
-                           {f4, f4, f4, f4, f4, b4, b4,
-                            dynMemRef(3, b.getI64Type()), i1d, f4, f4, f4, i1d,
-                            dynMemRef(1, b.getF64Type())});
+  std::string name = kSdpaKernel.str();
+  Type kv4 = f4;
+  if (kv && (kv.isF16() || kv.isBF16())) {
+    name += kv.isF16() ? "_kvf16" : "_kvbf16";
+    kv4 = dynMemRef(4, kv);
+  }
+  return declareKernelFunc(module, b, name,
+                           {f4, kv4, kv4, f4, f4, b4, b4,
+                            dynMemRef(3, b.getI64Type()), i1d, kv4, kv4, f4,
+                            i1d, dynMemRef(1, b.getF64Type())});
 }
 
 /// Left-pads a tensor's shape with unit dims to rank 4.
@@ -197,6 +205,12 @@ void setHeadFlags(KernelCall &c, int64_t hq, function_ref<bool(int64_t)> sparse,
 }
 
 Value emitCall(OpBuilder &b, Location loc, func::FuncOp kernel, KernelCall &c) {
+  // 16-bit keys and values go to the kernel as they are (the decode kernel
+  // reads them at their width; the tiled one widens them itself).
+  Type kv = cast<RankedTensorType>(c.k.getType()).getElementType();
+  if ((kv.isF16() || kv.isBF16()) &&
+      cast<RankedTensorType>(c.v.getType()).getElementType() == kv)
+    kernel = declareKernel(kernel->getParentOfType<ModuleOp>(), b, kv);
   FunctionType ft = kernel.getFunctionType();
   Value maskAdd = placeholder(b, loc, ft.getInput(4));
   Value maskBool = placeholder(b, loc, ft.getInput(5));
@@ -287,10 +301,12 @@ void splitConcatenatedKV(KernelCall &c) {
     int64_t axis = n.getIntAttr("axis", 0);
     if (axis != 2 && axis != -2)
       return {};
+    Type et = cast<RankedTensorType>(x.getType()).getElementType();
     for (Value in : n.getInputs()) {
       auto t = dyn_cast<RankedTensorType>(in.getType());
       if (!t || t.getRank() != 4 || !t.hasStaticShape() ||
-          !t.getElementType().isF32() || t.getDimSize(2) == 0)
+          t.getElementType() != et || !kernelFloat(t) ||
+          t.getDimSize(2) == 0)
         return {};
     }
     return n;
@@ -328,7 +344,8 @@ LogicalResult lowerSdpa(SdpaOp op, func::FuncOp kernel, int64_t tileQ,
   Location loc = op.getLoc();
   KernelCall c;
   // 16-bit operands run in f32 (as the reference computes them): asBuffer
-  // converts them into f32 buffers.
+  // converts the query (and a mask) into f32 buffers; 16-bit keys and values
+  // go to the kernel as they are (emitCall).
   FloatType f32 = b.getF32Type();
   c.q = op.getQuery();
   c.k = op.getKey();

@@ -22,6 +22,27 @@
 
 using namespace attune::cpu;
 
+extern "C" void *_mlir_memref_to_llvm_alloc(size_t n);
+extern "C" void _mlir_memref_to_llvm_free(void *p);
+
+namespace {
+/// `n` floats from the kernel library's buffer cache (BufferCache.cpp).
+struct CachedBuffer {
+  float *p;
+  explicit CachedBuffer(int64_t n)
+      : p(static_cast<float *>(_mlir_memref_to_llvm_alloc(
+            static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float)))) {
+    if (!p) {
+      std::fprintf(stderr, "attune: out of memory in attune_sdpa_f32\n");
+      std::abort();
+    }
+  }
+  ~CachedBuffer() { _mlir_memref_to_llvm_free(p); }
+  CachedBuffer(const CachedBuffer &) = delete;
+  CachedBuffer &operator=(const CachedBuffer &) = delete;
+};
+} // namespace
+
 /// K (`v` false) or V of two-piece arguments as one dense [B, Hkv, Lk, dim]
 /// array in `buf`.
 static void joinPieces(const attune_sdpa_args &a, bool v, int64_t dim,
@@ -71,6 +92,42 @@ extern "C" void attune_sdpa_f32(const attune_sdpa_args *args) {
     std::fprintf(stderr, "attune: ACT needs unit-stride values and no key "
                          "subset in attune_sdpa_f32\n");
     std::abort();
+  }
+  if (a.kv_type != ATTUNE_SDPA_KV_F32 && (!decode || a.has_compensation)) {
+    // 16-bit keys and values: the decode kernel reads them as they are; the
+    // tiled kernel (and the compensation token's sums) take f32 copies.
+    if (a.kv_type != ATTUNE_SDPA_KV_F16 && a.kv_type != ATTUNE_SDPA_KV_BF16) {
+      std::fprintf(stderr, "attune: unknown kv_type %d in attune_sdpa_f32\n",
+                   static_cast<int>(a.kv_type));
+      std::abort();
+    }
+    attune_sdpa_args wide = a;
+    const int64_t rows = a.batch * a.heads_kv * a.len_k;
+    // From the allocator generated code uses, which keeps large blocks
+    // across calls (fresh pages would fault in on every call).
+    CachedBuffer k(rows * a.dim), v(rows * a.dim_v);
+    if (hasAvx512()) {
+      avx512::widenKV(a, false, a.dim, k.p);
+      avx512::widenKV(a, true, a.dim_v, v.p);
+    } else {
+      generic::widenKV(a, false, a.dim, k.p);
+      generic::widenKV(a, true, a.dim_v, v.p);
+    }
+    wide.kv_type = ATTUNE_SDPA_KV_F32;
+    wide.k = k.p;
+    wide.v = v.p;
+    wide.k_tail = wide.v_tail = nullptr;
+    wide.kv_split = 0;
+    const int64_t ks[4] = {a.heads_kv * a.len_k * a.dim, a.len_k * a.dim,
+                           a.dim, 1};
+    const int64_t vs[4] = {a.heads_kv * a.len_k * a.dim_v, a.len_k * a.dim_v,
+                           a.dim_v, 1};
+    for (int d = 0; d < 4; ++d) {
+      wide.k_stride[d] = ks[d];
+      wide.v_stride[d] = vs[d];
+    }
+    attune_sdpa_f32(&wide);
+    return;
   }
   if (a.k_tail && !decode) {
     // The tiled kernel walks contiguous key ranges: give it one piece.
@@ -124,25 +181,35 @@ template <typename T> const MemRef<void, 4> &erase(const MemRef<T, 4> &m) {
 }
 } // namespace
 
-extern "C" void _mlir_ciface_attune_sdpa_f32(
-    MemRef<float, 4> *q, MemRef<float, 4> *k, MemRef<float, 4> *v,
-    MemRef<float, 4> *o, MemRef<float, 4> *maskAdd,
-    MemRef<uint8_t, 4> *maskBool, MemRef<uint8_t, 4> *blockMask,
-    MemRef<int64_t, 3> *kvIndex, MemRef<int64_t, 1> *tailStart,
-    MemRef<float, 4> *kTail, MemRef<float, 4> *vTail,
-    MemRef<float, 4> *rowScores, MemRef<int64_t, 1> *iparams,
-    MemRef<double, 1> *fparams) {
+namespace {
+/// The body of the _mlir_ciface_attune_sdpa_f32* entries: K, V and their
+/// tail pieces are memrefs of KV (float, or uint16_t for kv_type F16 /
+/// BF16).
+template <typename KV>
+void sdpaFromMemRefs(int32_t kvType, MemRef<float, 4> *q, MemRef<KV, 4> *k,
+                     MemRef<KV, 4> *v, MemRef<float, 4> *o,
+                     MemRef<float, 4> *maskAdd, MemRef<uint8_t, 4> *maskBool,
+                     MemRef<uint8_t, 4> *blockMask, MemRef<int64_t, 3> *kvIndex,
+                     MemRef<int64_t, 1> *tailStart, MemRef<KV, 4> *kTail,
+                     MemRef<KV, 4> *vTail, MemRef<float, 4> *rowScores,
+                     MemRef<int64_t, 1> *iparams, MemRef<double, 1> *fparams) {
   const int64_t *ip = iparams->data();
   const double *fp = fparams->data();
   checkAbiVersion("sdpa", ip[ATTUNE_SDPA_I_VERSION], ATTUNE_SDPA_ABI_VERSION);
   attune_sdpa_args a = {};
-  readAttentionOperands(a, q, k, v, o);
+  // Sizes and strides do not depend on the element type; the data pointers
+  // (aligned pointer plus offset) do.
+  readAttentionOperands(a, q, reinterpret_cast<MemRef<float, 4> *>(k),
+                        reinterpret_cast<MemRef<float, 4> *>(v), o);
+  a.k = reinterpret_cast<const float *>(k->data());
+  a.v = reinterpret_cast<const float *>(v->data());
+  a.kv_type = kvType;
   // Two pieces: K and V are the first, len_k counts both.
   if (ip[ATTUNE_SDPA_I_KV_SPLIT] > 0) {
     a.kv_split = ip[ATTUNE_SDPA_I_KV_SPLIT];
     a.len_k = a.kv_split + kTail->sizes[2];
-    a.k_tail = kTail->data();
-    a.v_tail = vTail->data();
+    a.k_tail = reinterpret_cast<const float *>(kTail->data());
+    a.v_tail = reinterpret_cast<const float *>(vTail->data());
     for (int d = 0; d < 4; ++d) {
       a.k_tail_stride[d] = kTail->strides[d];
       a.v_tail_stride[d] = vTail->strides[d];
@@ -213,3 +280,35 @@ extern "C" void _mlir_ciface_attune_sdpa_f32(
   }
   attune_sdpa_f32(&a);
 }
+} // namespace
+
+extern "C" void _mlir_ciface_attune_sdpa_f32(
+    MemRef<float, 4> *q, MemRef<float, 4> *k, MemRef<float, 4> *v,
+    MemRef<float, 4> *o, MemRef<float, 4> *maskAdd,
+    MemRef<uint8_t, 4> *maskBool, MemRef<uint8_t, 4> *blockMask,
+    MemRef<int64_t, 3> *kvIndex, MemRef<int64_t, 1> *tailStart,
+    MemRef<float, 4> *kTail, MemRef<float, 4> *vTail,
+    MemRef<float, 4> *rowScores, MemRef<int64_t, 1> *iparams,
+    MemRef<double, 1> *fparams) {
+  sdpaFromMemRefs(ATTUNE_SDPA_KV_F32, q, k, v, o, maskAdd, maskBool,
+                  blockMask, kvIndex, tailStart, kTail, vTail, rowScores,
+                  iparams, fparams);
+}
+
+// The same call with 16-bit K, V (and tail pieces): a KV cache is read at
+// its own width.
+#define ATTUNE_SDPA_KV16_ENTRY(suffix, type)                                   \
+  extern "C" void _mlir_ciface_attune_sdpa_f32_##suffix(                       \
+      MemRef<float, 4> *q, MemRef<uint16_t, 4> *k, MemRef<uint16_t, 4> *v,     \
+      MemRef<float, 4> *o, MemRef<float, 4> *maskAdd,                          \
+      MemRef<uint8_t, 4> *maskBool, MemRef<uint8_t, 4> *blockMask,             \
+      MemRef<int64_t, 3> *kvIndex, MemRef<int64_t, 1> *tailStart,              \
+      MemRef<uint16_t, 4> *kTail, MemRef<uint16_t, 4> *vTail,                 \
+      MemRef<float, 4> *rowScores, MemRef<int64_t, 1> *iparams,               \
+      MemRef<double, 1> *fparams) {                                            \
+    sdpaFromMemRefs(type, q, k, v, o, maskAdd, maskBool, blockMask, kvIndex,   \
+                    tailStart, kTail, vTail, rowScores, iparams, fparams);     \
+  }
+ATTUNE_SDPA_KV16_ENTRY(kvf16, ATTUNE_SDPA_KV_F16)
+ATTUNE_SDPA_KV16_ENTRY(kvbf16, ATTUNE_SDPA_KV_BF16)
+#undef ATTUNE_SDPA_KV16_ENTRY

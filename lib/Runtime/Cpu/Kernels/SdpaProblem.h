@@ -12,6 +12,7 @@
 #define ATTUNE_RUNTIME_CPU_KERNELS_SDPAPROBLEM_H
 
 #include "attune/Runtime/CpuKernels.h"
+#include "lib/Runtime/Cpu/Kernels/Half.h"
 
 #include <algorithm>
 #include <atomic>
@@ -31,6 +32,8 @@ enum class TileClass { Skip, Full, Partial };
 /// Row j of batch b, key/value head g of K (`v` false) or V, with the
 /// stride between its elements in `cs`: from the first piece, or past
 /// kv_split from the tail piece (K and V given as Concat(past, new)).
+/// With 16-bit keys and values (kv_type F16 / BF16) the row holds uint16_t
+/// elements: read it through kvRow16.
 inline const float *kvRow(const attune_sdpa_args &a, bool v, int64_t b,
                           int64_t g, int64_t j, int64_t &cs) {
   const bool first = !a.k_tail || j < a.kv_split;
@@ -38,8 +41,19 @@ inline const float *kvRow(const attune_sdpa_args &a, bool v, int64_t b,
                         : (first ? a.k_stride : a.k_tail_stride);
   const float *base = v ? (first ? a.v : a.v_tail) : (first ? a.k : a.k_tail);
   cs = st[3];
-  return base + b * st[0] + g * st[1] + (first ? j : j - a.kv_split) * st[2];
+  const int64_t off =
+      b * st[0] + g * st[1] + (first ? j : j - a.kv_split) * st[2];
+  if (a.kv_type != ATTUNE_SDPA_KV_F32)
+    return reinterpret_cast<const float *>(
+        reinterpret_cast<const uint16_t *>(base) + off);
+  return base + off;
 }
+
+inline const uint16_t *kvRow16(const attune_sdpa_args &a, bool v, int64_t b,
+                               int64_t g, int64_t j, int64_t &cs) {
+  return reinterpret_cast<const uint16_t *>(kvRow(a, v, b, g, j, cs));
+}
+
 
 struct SdpaProblem {
   const attune_sdpa_args &a;

@@ -17,6 +17,15 @@ void _mlir_ciface_attune_sdpa_f32(MemRef<float, 4> *, MemRef<float, 4> *,
                                   MemRef<int64_t, 1> *, MemRef<float, 4> *,
                                   MemRef<float, 4> *, MemRef<float, 4> *,
                                   MemRef<int64_t, 1> *, MemRef<double, 1> *);
+#define ATTUNE_SDPA_KV16_DECL(name)                                            \
+  void name(MemRef<float, 4> *, MemRef<uint16_t, 4> *, MemRef<uint16_t, 4> *,  \
+            MemRef<float, 4> *, MemRef<float, 4> *, MemRef<uint8_t, 4> *,      \
+            MemRef<uint8_t, 4> *, MemRef<int64_t, 3> *, MemRef<int64_t, 1> *,  \
+            MemRef<uint16_t, 4> *, MemRef<uint16_t, 4> *, MemRef<float, 4> *,  \
+            MemRef<int64_t, 1> *, MemRef<double, 1> *);
+ATTUNE_SDPA_KV16_DECL(_mlir_ciface_attune_sdpa_f32_kvf16)
+ATTUNE_SDPA_KV16_DECL(_mlir_ciface_attune_sdpa_f32_kvbf16)
+#undef ATTUNE_SDPA_KV16_DECL
 void _mlir_ciface_attune_gemm_f32(MemRef<float, 3> *, MemRef<float, 3> *,
                                   MemRef<float, 3> *, MemRef<float, 3> *,
                                   int64_t);
@@ -45,6 +54,10 @@ const KernelSymbol *kernelSymbols(size_t &count) {
   static const KernelSymbol table[] = {
       {"_mlir_ciface_attune_sdpa_f32",
        reinterpret_cast<void *>(&_mlir_ciface_attune_sdpa_f32)},
+      {"_mlir_ciface_attune_sdpa_f32_kvf16",
+       reinterpret_cast<void *>(&_mlir_ciface_attune_sdpa_f32_kvf16)},
+      {"_mlir_ciface_attune_sdpa_f32_kvbf16",
+       reinterpret_cast<void *>(&_mlir_ciface_attune_sdpa_f32_kvbf16)},
       {"_mlir_ciface_attune_gemm_f32",
        reinterpret_cast<void *>(&_mlir_ciface_attune_gemm_f32)},
       {"_mlir_ciface_attune_block_select_f32",

@@ -29,6 +29,17 @@ inline V load(const float *p) { return {_mm512_loadu_ps(p)}; }
 inline V loadMasked(const float *p, Mask m) {
   return {_mm512_maskz_loadu_ps(m, p)};
 }
+/// 16 IEEE half / bfloat16 elements widened to f32.
+inline V loadF16(const uint16_t *p) {
+  return {_mm512_cvtph_ps(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)))};
+}
+inline V loadBf16(const uint16_t *p) {
+  return {_mm512_castsi512_ps(_mm512_slli_epi32(
+      _mm512_cvtepu16_epi32(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p))),
+      16))};
+}
 inline void store(float *p, V v) { _mm512_storeu_ps(p, v.r); }
 inline void storeMasked(float *p, V v, Mask m) {
   _mm512_mask_storeu_ps(p, m, v.r);

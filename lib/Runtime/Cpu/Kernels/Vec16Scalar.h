@@ -8,6 +8,8 @@
 #ifndef ATTUNE_RUNTIME_CPU_KERNELS_VEC16SCALAR_H
 #define ATTUNE_RUNTIME_CPU_KERNELS_VEC16SCALAR_H
 
+#include "lib/Runtime/Cpu/Kernels/Half.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -32,6 +34,9 @@ inline V load(const float *p) { ATTUNE_V_MAP(p[l]) }
 inline V loadMasked(const float *p, Mask m) {
   ATTUNE_V_MAP((m >> l) & 1u ? p[l] : 0.0f)
 }
+/// 16 IEEE half / bfloat16 elements widened to f32.
+inline V loadF16(const uint16_t *p) { ATTUNE_V_MAP(halfToFloat(p[l])) }
+inline V loadBf16(const uint16_t *p) { ATTUNE_V_MAP(bf16ToFloat(p[l])) }
 inline void store(float *p, V v) {
   for (int l = 0; l < 16; ++l)
     p[l] = v.r[l];
