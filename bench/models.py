@@ -141,27 +141,31 @@ def gqa_contrib(b, hq, hkv, l, d):
     return _model([node], ins, outs, ms=True, name="gqa_contrib")
 
 
-def decode_step(h, l, d, concat):
+def decode_step(h, l, d, concat, f16=False):
     """One decode step: q [1, H, 1, D] against a cache of L keys/values.
 
     concat=False: the cache [1, H, L, D] is a graph input (the pure attention
     step). concat=True: the graph of a decoder exported with past_key_values,
     K = Concat(past_key [1, H, L-1, D], k [1, H, 1, D]) (and V alike), the
     form attn-recycle rewrites. No mask: one query at the end sees every key.
+    f16: every tensor float16 (a 16-bit KV cache).
     """
-    nodes, inits = [], [_scalar("scale", 1.0 / np.sqrt(d))]
-    ins = [_vi("q", F32, [1, h, 1, d])]
+    et = TensorProto.FLOAT16 if f16 else F32
+    nodes = []
+    inits = [_scalar("scale", 1.0 / np.sqrt(d),
+                     np.float16 if f16 else np.float32)]
+    ins = [_vi("q", et, [1, h, 1, d])]
     if concat:
-        ins += [_vi("k", F32, [1, h, 1, d]), _vi("v", F32, [1, h, 1, d]),
-                _vi("past_key", F32, [1, h, l - 1, d]),
-                _vi("past_value", F32, [1, h, l - 1, d])]
+        ins += [_vi("k", et, [1, h, 1, d]), _vi("v", et, [1, h, 1, d]),
+                _vi("past_key", et, [1, h, l - 1, d]),
+                _vi("past_value", et, [1, h, l - 1, d])]
         nodes += [
             helper.make_node("Concat", ["past_key", "k"], ["kc"], axis=2),
             helper.make_node("Concat", ["past_value", "v"], ["vc"], axis=2)]
         k, v = "kc", "vc"
     else:
-        ins += [_vi("k_cache", F32, [1, h, l, d]),
-                _vi("v_cache", F32, [1, h, l, d])]
+        ins += [_vi("k_cache", et, [1, h, l, d]),
+                _vi("v_cache", et, [1, h, l, d])]
         k, v = "k_cache", "v_cache"
     nodes += [
         helper.make_node("Transpose", [k], ["kt"], perm=[0, 1, 3, 2]),
@@ -170,7 +174,7 @@ def decode_step(h, l, d, concat):
         helper.make_node("Softmax", ["scores"], ["probs"], axis=-1),
         helper.make_node("MatMul", ["probs", v], ["out"]),
     ]
-    return _model(nodes, ins, [_vi("out", F32, [1, h, 1, d])], inits,
+    return _model(nodes, ins, [_vi("out", et, [1, h, 1, d])], inits,
                   name="decode_step")
 
 

@@ -818,6 +818,16 @@ def decode(ctx):
         d = inputs_dir(ctx, f"decode_cat_{l}_{ctx.args.seed}", cat)
         a_cat = rnd.add(row_cat, "attune", ctx.run.attune_bench, model, d)
         o_cat = rnd.add(row_cat, "ort", ctx.run.ort, model, cat)
+        # (b') the same step with every tensor float16 (a 16-bit KV cache):
+        # attune's kernel reads K and V at their width
+        cat16 = {n: x.astype(np.float16) for n, x in cat.items()}
+        row_cat16 = {"L": l, "form": "dense f16 (Concat past + new)",
+                     "bytes": kv_bytes // 2}
+        model16 = M.get("decode", h=h, l=l, d=dh, concat=True, f16=True)
+        d16 = inputs_dir(ctx, f"decode_cat16_{l}_{ctx.args.seed}", cat16)
+        a_cat16 = rnd.add(row_cat16, "attune", ctx.run.attune_bench, model16,
+                          d16)
+        o_cat16 = rnd.add(row_cat16, "ort", ctx.run.ort, model16, cat16)
         kept = l // 8
         # A partial step (step 1 of a stride-16 schedule): the keys kept at
         # the last full step plus the one token appended since (full_len =
@@ -878,7 +888,9 @@ def decode(ctx):
             row_rnd["gather_gbs"] = gathered
         peak = measured or PEAK_GBS
         for row, a_i, o_i in ((row_pure, a_pure, o_pure),
-                              (row_cat, a_cat, o_cat), (row_rec, a_rec, None),
+                              (row_cat, a_cat, o_cat),
+                              (row_cat16, a_cat16, o_cat16),
+                              (row_rec, a_rec, None),
                               (row_rnd, a_rnd, None),
                               (row_full, a_full, None)):
             row["attune"] = res[a_i] and res[a_i]["median_ms"]
@@ -899,7 +911,7 @@ def decode(ctx):
         for r in (row_rec, row_rnd, row_full, row_mean):
             if r.get("attune") and row_cat["attune"]:
                 r["speedup"] = row_cat["attune"] / r["attune"]
-        for r in rows[-6:]:
+        for r in rows[-7:]:
             if not r.get("bytes"):
                 continue
             if r.get("attune"):
@@ -914,9 +926,9 @@ def decode(ctx):
             if r.get("attune") and r.get("ort"):
                 r["vs_ort"] = r["ort"] / r["attune"]
         print(f"  decode L={l} (read bandwidth {peak:.1f} GB/s): " + ", ".join(
-            f"{r['form']} {cell(r, 'attune')} ms" for r in rows[-6:]),
+            f"{r['form']} {cell(r, 'attune')} ms" for r in rows[-7:]),
             file=sys.stderr)
-        del kc, vc, pure, cat, state, state_rnd
+        del kc, vc, pure, cat, cat16, state, state_rnd
         gc.collect()
     ctx.rows["stream_gbs"] = median_of(bandwidths)
     measured = bool(bandwidths)
@@ -926,7 +938,7 @@ def decode(ctx):
               "the TOOLCHAIN.md figure (attune-stream-bench not found)")
     l3 = l3_bytes()
     notes = [f"bandwidth = bytes of K and V read / time (dense: 2 * H * L * "
-             f"D * 4; recycled: the K + 1 kept and appended positions only) "
+             f"D * 4, f16 * 2; recycled: the K + 1 kept and appended positions only) "
              f"against the read bandwidth (GB/s column), {source}; x stream "
              f"= attune time / the time to read those bytes once at that "
              f"bandwidth (target <= 1.5). The recycled partial step reads "
