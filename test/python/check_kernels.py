@@ -439,6 +439,9 @@ def kv16():
                  causal="bottom_right", seed=31, dtype=dt)
         run_case(f"kv16-decode-concat-{dt}", (1, 8, 2, 3, 777, 40), dv=24,
                  split=770, causal="bottom_right", seed=32, dtype=dt)
+        # multiples of 16 the decode loops do not unroll (16, 48)
+        run_case(f"kv16-decode-d16-{dt}", (1, 4, 2, 1, 300, 16), dv=48,
+                 split=290, causal="bottom_right", seed=35, dtype=dt)
         run_case(f"kv16-prefill-{dt}", (1, 6, 2, 45, 70, 24), dv=36,
                  tiling=(8, 16), causal="bottom_right", seed=33, dtype=dt)
         run_case(f"kv16-prefill-concat-{dt}", (1, 4, 2, 20, 90, 32),
