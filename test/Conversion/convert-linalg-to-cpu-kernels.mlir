@@ -160,6 +160,43 @@ func.func @broadcast(%q: tensor<2x32x16xf32>, %k: tensor<2x4x48x16xf32>) -> tens
 
 // -----
 
+// f16 / bf16 inputs accumulated in f32 (an ONNX MatMul on f16 tensors): each
+// 16-bit input widened into a fresh f32 buffer where the call reads it, then
+// the f32 kernel. A product accumulated in f16 itself stays as it is.
+// CHECK-LABEL: func.func @half_inputs
+// CHECK: %[[A:.*]] = bufferization.to_buffer %arg0 {{.*}}memref<64x32xf16>
+// CHECK: %[[AW:.*]] = memref.alloc() : memref<64x32xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[A]] : memref<64x32xf16>) outs(%[[AW]] : memref<64x32xf32>)
+// CHECK: arith.extf
+// CHECK: %[[B:.*]] = bufferization.to_buffer %arg1 {{.*}}memref<32x64xbf16>
+// CHECK: %[[BW:.*]] = memref.alloc() : memref<32x64xf32>
+// CHECK: arith.extf
+// CHECK: call @attune_gemm_f32
+// CHECK: linalg.matmul {{.*}}outs(%{{.*}} : tensor<64x64xf16>)
+#ma2 = affine_map<(d0, d1, d2) -> (d0, d2)>
+#mb2 = affine_map<(d0, d1, d2) -> (d2, d1)>
+#mc2 = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @half_inputs(%a: tensor<64x32xf16>, %b: tensor<32x64xbf16>, %h: tensor<32x64xf16>) -> (tensor<64x64xf32>, tensor<64x64xf16>) {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x64xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<64x64xf32>) -> tensor<64x64xf32>
+  %0 = linalg.generic {indexing_maps = [#ma2, #mb2, #mc2], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<64x32xf16>, tensor<32x64xbf16>) outs(%c : tensor<64x64xf32>) {
+  ^bb0(%x: f16, %y: bf16, %o: f32):
+    %xf = arith.extf %x : f16 to f32
+    %yf = arith.extf %y : bf16 to f32
+    %m = arith.mulf %xf, %yf : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<64x64xf32>
+  %zh = arith.constant 0.0 : f16
+  %eh = tensor.empty() : tensor<64x64xf16>
+  %ch = linalg.fill ins(%zh : f16) outs(%eh : tensor<64x64xf16>) -> tensor<64x64xf16>
+  %1 = linalg.matmul ins(%a, %h : tensor<64x32xf16>, tensor<32x64xf16>) outs(%ch : tensor<64x64xf16>) -> tensor<64x64xf16>
+  return %0, %1 : tensor<64x64xf32>, tensor<64x64xf16>
+}
+
+// -----
+
 // Left alone: integer products, problems below min-macs (512 by default), and
 // generics that are not a multiply-add contraction.
 // CHECK-LABEL: func.func @negative

@@ -60,12 +60,37 @@ bool isStaticF32(Type t) {
   return rt && rt.hasStaticShape() && rt.getElementType().isF32();
 }
 
+/// A static f32, f16 or bf16 tensor: what A and B may be (16-bit inputs are
+/// widened to f32 for the kernel, as an f16 MatMul's f32 accumulation reads
+/// them).
+bool isStaticInput(Type t) {
+  auto rt = dyn_cast<RankedTensorType>(t);
+  if (!rt || !rt.hasStaticShape())
+    return false;
+  Type e = rt.getElementType();
+  return e.isF32() || e.isF16() || e.isBF16();
+}
+
+/// `v`, or the block argument an arith.extf to f32 widens.
+Value throughExt(Value v) {
+  if (auto ext = v.getDefiningOp<arith::ExtFOp>();
+      ext && ext.getType().isF32())
+    return ext.getIn();
+  return v;
+}
+
 /// The body is exactly yield(addf(out, mulf(in0, in1))), in any operand
-/// order (what linalg.matmul and the reference decompositions build).
+/// order (what linalg.matmul and the reference decompositions build), where
+/// a 16-bit input may be widened first (extf: an f16 MatMul accumulating
+/// in f32).
 bool isMulAddBody(linalg::LinalgOp op) {
   Block *body = op.getBlock();
-  if (!body || body->getNumArguments() != 3 ||
-      !llvm::hasNItems(body->getOperations(), 3))
+  if (!body || body->getNumArguments() != 3)
+    return false;
+  size_t exts = 0;
+  for (Operation &o : body->getOperations())
+    exts += isa<arith::ExtFOp>(o);
+  if (exts > 2 || !llvm::hasNItems(body->getOperations(), 3 + exts))
     return false;
   auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
   if (!yield || yield->getNumOperands() != 1)
@@ -83,8 +108,10 @@ bool isMulAddBody(linalg::LinalgOp op) {
   else
     return false;
   auto mulOp = other.getDefiningOp<arith::MulFOp>();
-  return mulOp && ((mulOp.getLhs() == a0 && mulOp.getRhs() == a1) ||
-                   (mulOp.getLhs() == a1 && mulOp.getRhs() == a0));
+  if (!mulOp)
+    return false;
+  Value l = throughExt(mulOp.getLhs()), r = throughExt(mulOp.getRhs());
+  return (l == a0 && r == a1) || (l == a1 && r == a0);
 }
 
 /// Whether the contraction may overwrite its init instead of adding to it:
@@ -101,10 +128,10 @@ std::optional<Contraction> match(linalg::LinalgOp op, int64_t minMacs) {
   if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || op->getNumResults() != 1)
     return std::nullopt;
-  for (Value v : op->getOperands())
-    if (!isStaticF32(v.getType()))
-      return std::nullopt;
-  if (!isStaticF32(op->getResult(0).getType()))
+  if (!isStaticInput(op->getOperand(kA).getType()) ||
+      !isStaticInput(op->getOperand(kB).getType()) ||
+      !isStaticF32(op->getOperand(kC).getType()) ||
+      !isStaticF32(op->getResult(0).getType()))
     return std::nullopt;
   if (!linalg::isaContractionOpInterface(op) || !isMulAddBody(op))
     return std::nullopt;
@@ -222,11 +249,30 @@ void lower(const Contraction &c, func::FuncOp kernel) {
   Operation *op = c.op;
   Location loc = op->getLoc();
   OpBuilder b(op);
+  // A 16-bit A or B is widened into a fresh f32 buffer at the memref level,
+  // right where it is read (a tensor-level conversion read through
+  // to_buffer could share its buffer with a later op's result).
   auto asBuffer = [&](Value tensor) -> Value {
     auto t = cast<RankedTensorType>(tensor.getType());
-    return bufferization::ToBufferOp::create(
+    Value buf = bufferization::ToBufferOp::create(
         b, loc, MemRefType::get(t.getShape(), t.getElementType()), tensor,
         /*read_only=*/true);
+    if (t.getElementType().isF32())
+      return buf;
+    Value wide =
+        memref::AllocOp::create(b, loc, MemRefType::get(t.getShape(), b.getF32Type()));
+    AffineMap id = b.getMultiDimIdentityMap(t.getRank());
+    linalg::GenericOp::create(
+        b, loc, ValueRange{buf}, ValueRange{wide}, ArrayRef<AffineMap>{id, id},
+        SmallVector<utils::IteratorType>(t.getRank(),
+                                         utils::IteratorType::parallel),
+        [](OpBuilder &nb, Location l, ValueRange args) {
+          linalg::YieldOp::create(
+              nb, l,
+              arith::ExtFOp::create(nb, l, nb.getF32Type(), args[0])
+                  .getResult());
+        });
+    return wide;
   };
   Value a = asBuffer(c.sources[kA]);
   Value bb = asBuffer(c.sources[kB]);
