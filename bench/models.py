@@ -200,6 +200,46 @@ def get(kind, **params):
     return path
 
 
+def to_float16(src, dst):
+    """`src` with every float32 tensor (inputs, outputs, value infos,
+    initializers, Constant values, Cast targets) as float16: the model a
+    user exports in half precision. Values beyond float16's range (the
+    masks' finfo(float32).min fill) become -inf, which masks the same."""
+    m = onnx.load(src)
+    g = m.graph
+    for vi in list(g.input) + list(g.output) + list(g.value_info):
+        t = vi.type.tensor_type
+        if t.elem_type == F32:
+            t.elem_type = TensorProto.FLOAT16
+
+    def half(t):
+        with np.errstate(over="ignore"):
+            a = numpy_helper.to_array(t).astype(np.float16)
+        return numpy_helper.from_array(a, t.name)
+
+    for i, init in enumerate(g.initializer):
+        if init.data_type == F32:
+            g.initializer[i].CopyFrom(half(init))
+    for n in g.node:
+        for a in n.attribute:
+            if n.op_type == "Cast" and a.name == "to" and a.i == F32:
+                a.i = TensorProto.FLOAT16
+            if a.type == onnx.AttributeProto.TENSOR and a.t.data_type == F32:
+                a.t.CopyFrom(half(a.t))
+    tmp = dst + f".tmp{os.getpid()}.onnx"
+    onnx.save(m, tmp)
+    os.replace(tmp, dst)
+
+
+def gpt2_lm_f16(layers, hidden, heads, positions, vocab=1024):
+    """gpt2_lm in float16 (cached)."""
+    src = gpt2_lm(layers, hidden, heads, positions, vocab)
+    path = src[:-len(".onnx")] + "_f16.onnx"
+    if not os.path.exists(path):
+        to_float16(src, path)
+    return path
+
+
 def gpt2_lm(layers, hidden, heads, positions, vocab=1024):
     """A GPT-2-style LM from test/python/make_gpt2_lm.py (cached)."""
     path = os.path.join(CACHE, "models",

@@ -1008,6 +1008,9 @@ def whole_models(ctx):
             ("GPT-2-style LM (4 layers, 256 hidden, 4 heads)",
              lambda: M.gpt2_lm(4, 256, 4, 2048),
              {"batch": 1, "sequence": 2048}),
+            ("the same LM in float16",
+             lambda: M.gpt2_lm_f16(4, 256, 4, 2048),
+             {"batch": 1, "sequence": 2048}),
         ]
     rows = []
     for name, path_fn, dims in cases:
