@@ -276,7 +276,7 @@ std::unique_ptr<CompiledModel> driver::compile(Session &session,
       lower(session, imported, spec, result->signature, Phase::Llvm);
   if (!module)
     return nullptr;
-  auto jit = JitModule::create(*module, result->signature);
+  auto jit = JitModule::create(*module, result->signature, spec.optLevel);
   if (!jit) {
     llvm::errs() << "error: JIT compilation failed: "
                  << llvm::toString(jit.takeError()) << "\n";

@@ -107,6 +107,10 @@ struct CompileSpec {
   std::function<void(OpPassManager &)> beforeLowering;
   /// Lower to the CPU kernel library (false: the reference lowering).
   bool kernels = true;
+  /// LLVM optimization level of the JIT (3: what benchmarks time; 1: for
+  /// graphs whose generated code does little, e.g. a one-token decode step,
+  /// where compile time dominates).
+  unsigned optLevel = 3;
 };
 
 struct CompiledModel {

@@ -137,7 +137,8 @@ JitModule::create(ModuleOp llvmModule, Signature signature, unsigned optLevel) {
       makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm->get());
   ExecutionEngineOptions options;
   options.transformer = transformer;
-  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  options.jitCodeGenOptLevel = optLevel >= 2 ? llvm::CodeGenOptLevel::Aggressive
+                                             : llvm::CodeGenOptLevel::Less;
   SmallVector<StringRef, 1> libs = {ATTUNE_C_RUNNER_UTILS};
   options.sharedLibPaths = libs;
   auto engine = ExecutionEngine::create(llvmModule, options, std::move(*tm));
