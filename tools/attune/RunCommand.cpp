@@ -19,6 +19,9 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::driver;
@@ -87,6 +90,22 @@ int compareOutputs(const Signature &sig, const std::vector<HostArray> &outs,
                                  c.ok() ? "OK" : "MISMATCH");
     if (c.bad)
       llvm::outs() << "    " << c.bad << " element(s) outside tolerance\n";
+    if (!c.ok() && (s.dtype == DType::F16 || s.dtype == DType::BF16)) {
+      // The largest error in units of the type's last place at the
+      // output's largest magnitude: a few units is rounding that both sides
+      // compound layer by layer (near-zero elements lose more digits).
+      const int mant = s.dtype == DType::F16 ? 10 : 7;
+      const int minExp = s.dtype == DType::F16 ? -14 : -126;
+      double top = 0;
+      for (int64_t e = 0; e < refs[s.name].numElements(); ++e)
+        top = std::max(top, std::abs(refs[s.name].at(e)));
+      const int ex = top == 0 ? minExp : std::max(minExp, std::ilogb(top));
+      llvm::outs() << llvm::format(
+          "    largest error %.2f units in the last place of %s at the "
+          "output's largest value (%.3g); 16-bit models round at every "
+          "layer, on both sides: set --rtol/--atol for a whole model\n",
+          c.maxAbs / std::ldexp(1.0, ex - mant), dtypeName(s.dtype), top);
+    }
     if (!c.ok())
       status = 1;
   }
