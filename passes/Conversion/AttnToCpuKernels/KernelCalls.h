@@ -22,13 +22,6 @@
 
 namespace mlir::attn::kernels {
 
-/// Whether `v` is a static-shape f32 tensor of rank 4, the operands the
-/// attention kernels take.
-inline bool isStaticF32x4(Value v) {
-  auto t = cast<RankedTensorType>(v.getType());
-  return t.getElementType().isF32() && t.hasStaticShape() && t.getRank() == 4;
-}
-
 /// A rank-`rank` memref of `element` with dynamic sizes: the operand types
 /// of the kernels' C interface.
 inline Type dynMemRef(unsigned rank, Type element) {
