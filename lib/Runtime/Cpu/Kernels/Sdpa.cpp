@@ -94,14 +94,15 @@ static void sdpa(const attune_sdpa_args *args) {
                          "subset in attune_sdpa_f32\n");
     std::abort();
   }
+  if (a.kv_type != ATTUNE_SDPA_KV_F32 && a.kv_type != ATTUNE_SDPA_KV_F16 &&
+      a.kv_type != ATTUNE_SDPA_KV_BF16) {
+    std::fprintf(stderr, "attune: unknown kv_type %d in attune_sdpa_f32\n",
+                 static_cast<int>(a.kv_type));
+    std::abort();
+  }
   if (a.kv_type != ATTUNE_SDPA_KV_F32 && (!decode || a.has_compensation)) {
     // 16-bit keys and values: the decode kernel reads them as they are; the
     // tiled kernel (and the compensation token's sums) take f32 copies.
-    if (a.kv_type != ATTUNE_SDPA_KV_F16 && a.kv_type != ATTUNE_SDPA_KV_BF16) {
-      std::fprintf(stderr, "attune: unknown kv_type %d in attune_sdpa_f32\n",
-                   static_cast<int>(a.kv_type));
-      std::abort();
-    }
     attune_sdpa_args wide = a;
     const int64_t rows = a.batch * a.heads_kv * a.len_k;
     // From the allocator generated code uses, which keeps large blocks
