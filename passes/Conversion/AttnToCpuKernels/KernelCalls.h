@@ -1,6 +1,6 @@
 //===- KernelCalls.h - building calls of the CPU kernel library -*- C++ -*-===//
 //
-// Shared by the attn-to-kernel conversions: operands become read-only
+// Shared by the conversions to kernel calls: operands become read-only
 // buffers cast to the kernel's dynamic memref types, parameters constant
 // arrays, absent operands never-read placeholders.
 //
@@ -62,31 +62,36 @@ inline auto castBody(FloatType to) {
   };
 }
 
-/// `v` as a read-only buffer of the same shape, cast to `target`. A float
-/// tensor whose element type differs from the target's (f16 / bf16 for an
-/// f32 kernel) is converted into a fresh buffer, element by element, at the
+/// `v` as a read-only buffer of its static shape with elements of type
+/// `element`. A float tensor of another float type (f16 / bf16 for an f32
+/// kernel) is converted into a fresh buffer, element by element, at the
 /// memref level: a converted tensor read through to_buffer could share a
 /// buffer with another conversion, which bufferization does not see.
-inline Value asBuffer(OpBuilder &b, Location loc, Value v, Type target) {
+inline Value readBuffer(OpBuilder &b, Location loc, Value v, Type element) {
   auto t = cast<RankedTensorType>(v.getType());
   auto mt = MemRefType::get(t.getShape(), t.getElementType());
   Value buf = bufferization::ToBufferOp::create(b, loc, mt, v,
                                                 /*read_only=*/true);
-  Type want = cast<MemRefType>(target).getElementType();
   auto from = dyn_cast<FloatType>(t.getElementType());
-  auto to = dyn_cast<FloatType>(want);
-  if (from && to && from != to) {
-    Value dst =
-        memref::AllocOp::create(b, loc, MemRefType::get(t.getShape(), to));
-    AffineMap id = b.getMultiDimIdentityMap(t.getRank());
-    linalg::GenericOp::create(
-        b, loc, ValueRange{buf}, ValueRange{dst}, ArrayRef<AffineMap>{id, id},
-        SmallVector<utils::IteratorType>(t.getRank(),
-                                         utils::IteratorType::parallel),
-        castBody(to));
-    buf = dst;
-  }
-  return memref::CastOp::create(b, loc, target, buf);
+  auto to = dyn_cast<FloatType>(element);
+  if (!from || !to || from == to)
+    return buf;
+  Value dst = memref::AllocOp::create(b, loc, MemRefType::get(t.getShape(), to));
+  AffineMap id = b.getMultiDimIdentityMap(t.getRank());
+  linalg::GenericOp::create(
+      b, loc, ValueRange{buf}, ValueRange{dst}, ArrayRef<AffineMap>{id, id},
+      SmallVector<utils::IteratorType>(t.getRank(),
+                                       utils::IteratorType::parallel),
+      castBody(to));
+  return dst;
+}
+
+/// readBuffer in the element type of `target`, cast to `target` (the
+/// kernel's dynamic memref type).
+inline Value asBuffer(OpBuilder &b, Location loc, Value v, Type target) {
+  return memref::CastOp::create(
+      b, loc, target,
+      readBuffer(b, loc, v, cast<MemRefType>(target).getElementType()));
 }
 
 /// A never-read placeholder buffer for an absent operand.

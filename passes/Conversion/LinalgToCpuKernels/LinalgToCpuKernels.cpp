@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/Conversion/AttnToCpuKernels/KernelCalls.h"
 #include "passes/Conversion/Passes.h"
 
 #include "attune/Runtime/CpuKernels.h"
@@ -249,30 +250,9 @@ void lower(const Contraction &c, func::FuncOp kernel) {
   Operation *op = c.op;
   Location loc = op->getLoc();
   OpBuilder b(op);
-  // A 16-bit A or B is widened into a fresh f32 buffer at the memref level,
-  // right where it is read (a tensor-level conversion read through
-  // to_buffer could share its buffer with a later op's result).
-  auto asBuffer = [&](Value tensor) -> Value {
-    auto t = cast<RankedTensorType>(tensor.getType());
-    Value buf = bufferization::ToBufferOp::create(
-        b, loc, MemRefType::get(t.getShape(), t.getElementType()), tensor,
-        /*read_only=*/true);
-    if (t.getElementType().isF32())
-      return buf;
-    Value wide =
-        memref::AllocOp::create(b, loc, MemRefType::get(t.getShape(), b.getF32Type()));
-    AffineMap id = b.getMultiDimIdentityMap(t.getRank());
-    linalg::GenericOp::create(
-        b, loc, ValueRange{buf}, ValueRange{wide}, ArrayRef<AffineMap>{id, id},
-        SmallVector<utils::IteratorType>(t.getRank(),
-                                         utils::IteratorType::parallel),
-        [](OpBuilder &nb, Location l, ValueRange args) {
-          linalg::YieldOp::create(
-              nb, l,
-              arith::ExtFOp::create(nb, l, nb.getF32Type(), args[0])
-                  .getResult());
-        });
-    return wide;
+  // A 16-bit A or B is widened into a fresh f32 buffer where it is read.
+  auto asBuffer = [&](Value tensor) {
+    return kernels::readBuffer(b, loc, tensor, b.getF32Type());
   };
   Value a = asBuffer(c.sources[kA]);
   Value bb = asBuffer(c.sources[kB]);
