@@ -54,7 +54,6 @@ inline const uint16_t *kvRow16(const attune_sdpa_args &a, bool v, int64_t b,
   return reinterpret_cast<const uint16_t *>(kvRow(a, v, b, g, j, cs));
 }
 
-
 struct SdpaProblem {
   const attune_sdpa_args &a;
   int64_t group; // query heads per key/value head
