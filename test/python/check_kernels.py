@@ -405,6 +405,12 @@ def act():
     # chunk) with a causal cut inside a tile.
     run_case("act-wide-tiles", (1, 2, 2, 70, 333, 32), tiling=(32, 160),
              causal="bottom_right", act=(0.3, 0.005), seed=31, sinky=(4, 200))
+    # A boolean mask: the rows that see each key are counted element by
+    # element, per work item (the query rows of a head are split into
+    # several), and the items' counts and column sums merged.
+    keep = np.random.default_rng(33).random((1, 1, 150, 150)) < 0.8
+    run_case("act-bool-mask", (1, 4, 2, 150, 150, 32), tiling=(16, 32),
+             mask=keep, act=(0.3, 0.01), seed=32, sinky=(2, 70))
 
 
 @case
