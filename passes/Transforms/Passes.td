@@ -361,18 +361,22 @@ def AttnTilePass : Pass<"attn-tile", "::mlir::ModuleOp"> {
     conversion (`convert-attn-to-cpu-kernels`, later a CUDA emitter)
     consumes it. docs/kernels.md describes the tiled form.
 
-    Target defaults: `cpu` 64 x 128 (a query tile's K^T panel and P tile
-    stay in L2, 6 x 64 register blocks), `cuda` 128 x 64 (one thread block
-    per query tile, K/V tiles in shared memory). An `attn.sdpa` with a block
-    map gets tiles that match its blocks (when they are of a usable size),
-    so that each tile is kept or skipped whole. A sliding window of `w`
-    keys (no dense heads, no dilation) gets query tiles of `w / 8` rows
-    (16 up to the target's), because a query tile walks the union of its
-    rows' windows, `tile_q + w - 1` keys.
+    Target defaults: `cpu` 64 x 256 (a query tile's K^T panel and P tile
+    stay in L2, 6 x 64 register blocks; the softmax bookkeeping per row and
+    key tile is spread over 256 keys), `cuda` 128 x 64 (one thread block
+    per query tile, K/V tiles in shared memory). Ops whose key tiles are
+    skipped, cut or scored again take the narrower sparse key tile (`cpu`
+    128, `cuda` 64): an `attn.sdpa` with a block map gets tiles that match
+    its blocks (when they are of a usable size), so that each tile is kept
+    or skipped whole; a sliding window of `w` keys (no dense heads, no
+    dilation) gets query tiles of `w / 8` rows (16 up to the target's),
+    because a query tile walks the union of its rows' windows,
+    `tile_q + w - 1` keys; other windows and ACT keep the target's query
+    tile. `tile-k` sets both key tiles.
 
     ```mlir
     // attn-tile{target=cpu}
-    %o = attn.sdpa %q, %k, %v {attn.tiling = array<i64: 64, 128>} : ...
+    %o = attn.sdpa %q, %k, %v {attn.tiling = array<i64: 64, 256>} : ...
     ```
   }];
   let options = [

@@ -4,7 +4,7 @@
 // RUN: not attune-opt %s --split-input-file --attn-tile=target=tpu 2>&1 | FileCheck %s --check-prefix=ERR
 
 // CPU-LABEL: func.func @sdpa
-// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 64, 128>
+// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 64, 256>
 // CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 16, 16>
 // CUDA-LABEL: func.func @sdpa
 // CUDA: attn.sdpa {{.*}}attn.tiling = array<i64: 128, 64>
@@ -57,4 +57,21 @@ func.func @window(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x64x16xf32>, %v: tens
 func.func @row_blocks(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x1024x16xf32>, %v: tensor<1x2x1024x16xf32>, %m: tensor<1x2x64x2xi1>) -> tensor<1x2x64x16xf32> {
   %o = attn.sdpa %q, %k, %v block_mask(%m : tensor<1x2x64x2xi1>) {block_size = array<i64: 1, 512>} : tensor<1x2x64x16xf32>, tensor<1x2x1024x16xf32>, tensor<1x2x1024x16xf32> -> tensor<1x2x64x16xf32>
   return %o : tensor<1x2x64x16xf32>
+}
+
+// -----
+
+// ACT scores the key tiles holding a sink column again: they keep the
+// narrower key tile of the sparse forms; ZeroTuning takes the dense one.
+// CPU-LABEL: func.func @calibrated
+// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 64, 128>
+// CPU: attn.sdpa {{.*}}attn.tiling = array<i64: 64, 256>
+// CUDA-LABEL: func.func @calibrated
+// CUDA-COUNT-2: attn.tiling = array<i64: 128, 64>
+// OPT-LABEL: func.func @calibrated
+// OPT-COUNT-2: attn.tiling = array<i64: 32, 256>
+func.func @calibrated(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) {
+  %a = attn.sdpa %q, %k, %v {score_mod = #attn.act<beta = 4.000000e-01 : f64, tau = 1.000000e-01 : f64>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  %z = attn.sdpa %q, %k, %v {score_mod = #attn.zero_tuning<gamma = 1.500000e+00 : f64>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  return %a, %z : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
 }

@@ -147,11 +147,12 @@ static void sdpa(const attune_sdpa_args *args) {
   // scratch buffers are sized by the tiles.
   int64_t tileQ =
       a.tile_q > 0 ? std::min(a.tile_q, std::max<int64_t>(a.len_q, 1)) : 64;
-  // Key tiles start on 16-key blocks of the packed K^T.
+  // Key tiles start on 16-key blocks of the packed K^T. The defaults are
+  // attn-tile's for dense heads on the CPU.
   int64_t tileK =
       a.tile_k > 0
           ? (std::min(a.tile_k, std::max<int64_t>(a.len_k, 1)) + 15) / 16 * 16
-          : 128;
+          : 256;
   // A block map with narrower key blocks than the key tile (SLA 64, SALE
   // 32): key tiles of one block, so that a tile is skipped or computed
   // whole instead of computed and then partly masked.
