@@ -9,7 +9,9 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
@@ -91,9 +93,12 @@ bool driver::parseCommandLine(int argc, char **argv, StringRef name,
     cl::Option *o = entry.second;
     if (!o->getNumOccurrences())
       continue;
-    bool ours = llvm::any_of(o->Categories, [&](cl::OptionCategory *c) {
-      return llvm::is_contained(cats, c);
-    });
+    // MLIR's pass-manager options (--mlir-timing, --mlir-print-ir-after,
+    // ...) apply to every command's compilation.
+    bool ours = StringRef(o->ArgStr).starts_with("mlir-") ||
+                llvm::any_of(o->Categories, [&](cl::OptionCategory *c) {
+                  return llvm::is_contained(cats, c);
+                });
     if (!ours || llvm::is_contained(unused, o->ArgStr)) {
       llvm::errs() << "error: " << toolName << ": --" << o->ArgStr
                    << " is not an option of this command (see " << toolName
@@ -225,8 +230,18 @@ OwningOpRef<ModuleOp> driver::lower(Session &session, ModuleOp imported,
   popts.raise = spec.raise;
   popts.report = true;
   popts.kernels = spec.kernels;
+  // MLIR's own instrumentation from the command line (--mlir-timing,
+  // --mlir-print-ir-after-all, ...): one report per pipeline run below.
+  auto instrument = [](PassManager &pm) {
+    if (failed(applyPassManagerCLOptions(pm)))
+      return false;
+    applyDefaultTimingPassManagerCLOptions(pm);
+    return true;
+  };
   {
     PassManager pm(&ctx);
+    if (!instrument(pm))
+      return nullptr;
     buildPhase(pm, popts, Phase::Raise);
     if (!spec.rewrite.empty() &&
         failed(parsePassPipeline(spec.rewrite, pm, llvm::errs()))) {
@@ -257,6 +272,8 @@ OwningOpRef<ModuleOp> driver::lower(Session &session, ModuleOp imported,
       main.removeResultAttr(i, StringAttr::get(&ctx, "onnx.name"));
   }
   PassManager pm(&ctx);
+  if (!instrument(pm))
+    return nullptr;
   buildPhase(pm, popts, Phase::Linalg);
   if (last == Phase::Llvm)
     buildPhase(pm, popts, Phase::Llvm);

@@ -9,6 +9,8 @@
 #include "tools/ToolSupport.h"
 #include "tools/attune/Commands.h"
 
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -64,6 +66,8 @@ int main(int argc, char **argv) {
   }
   tools::registerImportCLOptions();
   attn::registerAllPasses();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
   for (const Command &c : commands)
     if (llvm::StringRef(argv[1]) == c.name)
       return c.fn(argc, argv);
