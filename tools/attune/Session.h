@@ -107,9 +107,10 @@ struct CompileSpec {
   std::function<void(OpPassManager &)> beforeLowering;
   /// Lower to the CPU kernel library (false: the reference lowering).
   bool kernels = true;
-  /// LLVM optimization level of the JIT (3: what benchmarks time; 1: for
-  /// graphs whose generated code does little, e.g. a one-token decode step,
-  /// where compile time dominates).
+  /// LLVM optimization level of the JIT (3: what benchmarks time; 0 or 1:
+  /// for graphs whose generated code does little, e.g. a one-token decode
+  /// step, where compile time dominates; 0 also selects instructions with
+  /// LLVM's fast path).
   unsigned optLevel = 3;
 };
 

@@ -137,8 +137,9 @@ JitModule::create(ModuleOp llvmModule, Signature signature, unsigned optLevel) {
       makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm->get());
   ExecutionEngineOptions options;
   options.transformer = transformer;
-  options.jitCodeGenOptLevel = optLevel >= 2 ? llvm::CodeGenOptLevel::Aggressive
-                                             : llvm::CodeGenOptLevel::Less;
+  options.jitCodeGenOptLevel = optLevel >= 2   ? llvm::CodeGenOptLevel::Aggressive
+                               : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+                                               : llvm::CodeGenOptLevel::None;
   SmallVector<StringRef, 1> libs = {ATTUNE_C_RUNNER_UTILS};
   options.sharedLibPaths = libs;
   auto engine = ExecutionEngine::create(llvmModule, options, std::move(*tm));
