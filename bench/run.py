@@ -82,8 +82,10 @@ class Runner:
         self._raise_cache = {}
 
     def attune_bench(self, model, inputs_dir=None, rewrite=None, dims=None,
-                     runs=None):
-        """Runs `attune bench` and returns its JSON (a dict)."""
+                     runs=None, evict_mib=0):
+        """Runs `attune bench` and returns its JSON (a dict). evict_mib: MiB
+        read before every run (`--evict-mib`), so that inputs come from
+        memory."""
         out = os.path.join(self.work, "attune.json")
         if os.path.exists(out):
             os.remove(out)
@@ -95,6 +97,8 @@ class Runner:
             cmd += ["--dim", f"{name}={value}"]
         if rewrite:
             cmd += ["--rewrite", rewrite]
+        if evict_mib:
+            cmd += ["--evict-mib", str(evict_mib)]
         if inputs_dir:
             cmd += ["--inputs", inputs_dir]
         if self.args.reference:
@@ -113,8 +117,10 @@ class Runner:
         with open(out) as f:
             return json.load(f)
 
-    def ort(self, model, feeds, runs=None):
-        """Median/min of onnxruntime sess.run over --runs after --warmup."""
+    def ort(self, model, feeds, runs=None, evict_mib=0):
+        """Median/min of onnxruntime sess.run over --runs after --warmup;
+        evict_mib: MiB read before every run, as `attune bench
+        --evict-mib` does."""
         import onnxruntime as ort
         so = ort.SessionOptions()
         so.intra_op_num_threads = self.args.threads
@@ -127,10 +133,16 @@ class Runner:
             sess = ort.InferenceSession(model, so,
                                         providers=["CPUExecutionProvider"])
             create_ms = (time.perf_counter() - t0) * 1e3
+            evict = (np.ones(evict_mib << 18, np.float32) if evict_mib
+                     else None)
             for _ in range(self.args.warmup):
+                if evict is not None:
+                    evict.sum()
                 sess.run(None, feeds)
             times = []
             for _ in range(runs or self.args.runs):
+                if evict is not None:
+                    evict.sum()
                 t0 = time.perf_counter()
                 sess.run(None, feeds)
                 times.append((time.perf_counter() - t0) * 1e3)
@@ -794,6 +806,12 @@ def decode(ctx):
     h, dh = 12, 64
     rows, bandwidths = [], []
     rng = np.random.default_rng(ctx.args.seed)
+    # --cold: before every run, both sides read twice the last-level
+    # cache's worth of another buffer: a step then reads K and V from
+    # memory, as one layer's step of a many-layer model does, instead of
+    # finding a cache that fits in L3 left there by the previous run.
+    l3 = l3_bytes()
+    evict = (max(64, 2 * l3 // 2**20) if l3 else 256) if ctx.args.cold else 0
     for l in lengths:
         kv_bytes = 2 * h * l * dh * 4
         q = rng.standard_normal((1, h, 1, dh), dtype=np.float32)
@@ -805,8 +823,10 @@ def decode(ctx):
         row_pure = {"L": l, "form": "dense (cache inputs)", "bytes": kv_bytes}
         model = M.get("decode", h=h, l=l, d=dh, concat=False)
         d = inputs_dir(ctx, f"decode_pure_{l}_{ctx.args.seed}", pure)
-        a_pure = rnd.add(row_pure, "attune", ctx.run.attune_bench, model, d)
-        o_pure = rnd.add(row_pure, "ort", ctx.run.ort, model, pure)
+        a_pure = rnd.add(row_pure, "attune", ctx.run.attune_bench, model, d,
+                         evict_mib=evict)
+        o_pure = rnd.add(row_pure, "ort", ctx.run.ort, model, pure,
+                         evict_mib=evict)
         # (b) the exported-decoder form Concat(past, new), which
         # attn-recycle rewrites; (c) its recycled partial step
         cat = {"q": q, "k": kc[:, :, -1:].copy(), "v": vc[:, :, -1:].copy(),
@@ -816,8 +836,10 @@ def decode(ctx):
         row_cat = {"L": l, "form": "dense (Concat past + new)",
                    "bytes": kv_bytes}
         d = inputs_dir(ctx, f"decode_cat_{l}_{ctx.args.seed}", cat)
-        a_cat = rnd.add(row_cat, "attune", ctx.run.attune_bench, model, d)
-        o_cat = rnd.add(row_cat, "ort", ctx.run.ort, model, cat)
+        a_cat = rnd.add(row_cat, "attune", ctx.run.attune_bench, model, d,
+                        evict_mib=evict)
+        o_cat = rnd.add(row_cat, "ort", ctx.run.ort, model, cat,
+                        evict_mib=evict)
         # (b') the same step with every tensor float16 (a 16-bit KV cache):
         # attune's kernel reads K and V at their width
         cat16 = {n: x.astype(np.float16) for n, x in cat.items()}
@@ -826,8 +848,9 @@ def decode(ctx):
         model16 = M.get("decode", h=h, l=l, d=dh, concat=True, f16=True)
         d16 = inputs_dir(ctx, f"decode_cat16_{l}_{ctx.args.seed}", cat16)
         a_cat16 = rnd.add(row_cat16, "attune", ctx.run.attune_bench, model16,
-                          d16)
-        o_cat16 = rnd.add(row_cat16, "ort", ctx.run.ort, model16, cat16)
+                          d16, evict_mib=evict)
+        o_cat16 = rnd.add(row_cat16, "ort", ctx.run.ort, model16, cat16,
+                          evict_mib=evict)
         kept = l // 8
         # A partial step (step 1 of a stride-16 schedule): the keys kept at
         # the last full step plus the one token appended since (full_len =
@@ -849,7 +872,7 @@ def decode(ctx):
                    "ort_note": "-"}
         d = inputs_dir(ctx, f"decode_recsel_{l}_{ctx.args.seed}", state)
         a_rec = rnd.add(row_rec, "attune", ctx.run.attune_bench, model, d,
-                        rewrite=row_rec["rewrite"])
+                        evict_mib=evict, rewrite=row_rec["rewrite"])
         # The worst case for the same step: K distinct positions at random
         # (no pooling, unrelated scores), every kept row a separate
         # 256-byte read; the gather probe measures that pattern.
@@ -862,7 +885,7 @@ def decode(ctx):
                    "rewrite": row_rec["rewrite"], "ort_note": "-"}
         d = inputs_dir(ctx, f"decode_rec_{l}_{ctx.args.seed}", state_rnd)
         a_rnd = rnd.add(row_rnd, "attune", ctx.run.attune_bench, model, d,
-                        rewrite=row_rnd["rewrite"])
+                        evict_mib=evict, rewrite=row_rnd["rewrite"])
         # (d) its full step (step = 0: no state yet), which runs dense
         # attention, then ranks the pooled last-row probabilities for the
         # new top-K; every STRIDE-th step of a decode is one.
@@ -872,7 +895,7 @@ def decode(ctx):
                     "ort_note": "-"}
         d = inputs_dir(ctx, f"decode_recfull_{l}_{ctx.args.seed}", state)
         a_full = rnd.add(row_full, "attune", ctx.run.attune_bench, model, d,
-                         rewrite=row_full["rewrite"])
+                         evict_mib=evict, rewrite=row_full["rewrite"])
         # the machine's read bandwidth, and its bandwidth for the recycled
         # step's pattern (scattered 256-byte rows), measured in turn with
         # the steps
@@ -936,7 +959,6 @@ def decode(ctx):
               "same threads) in turn with each length's steps (the median of "
               "the rounds)" if measured else
               "the TOOLCHAIN.md figure (attune-stream-bench not found)")
-    l3 = l3_bytes()
     notes = [f"bandwidth = bytes of K and V read / time (dense: 2 * H * L * "
              f"D * 4, f16 * 2; recycled: the K + 1 kept and appended positions only) "
              f"against the read bandwidth (GB/s column), {source}; x stream "
@@ -954,11 +976,17 @@ def decode(ctx):
              f"(every {RECYCLE_STRIDE}th with stride={RECYCLE_STRIDE}) runs "
              f"the dense step and the top-K selection of the new kept set; "
              f"the mean step is (full + {RECYCLE_STRIDE - 1} partial) / "
-             f"{RECYCLE_STRIDE}, what a long decode pays per token. A cache "
-             f"smaller than the last-level cache"
-             + (f" ({l3 / 2**20:.0f} MiB here)" if l3 else "")
-             + " stays there between runs, so its figure can exceed DRAM "
-             "bandwidth."]
+             f"{RECYCLE_STRIDE}, what a long decode pays per token. "
+             + (f"--cold: before every run both sides read {evict} MiB of "
+                f"another buffer (attune bench --evict-mib), so that K and V "
+                f"come from memory, as in one layer's step of a many-layer "
+                f"model, even where the cache would fit in the last-level "
+                f"cache (the pool's helper thread also sleeps meanwhile and "
+                f"wakes for the step)." if evict else
+                "A cache smaller than the last-level cache"
+                + (f" ({l3 / 2**20:.0f} MiB here)" if l3 else "")
+                + " stays there between runs, so its figure can exceed DRAM "
+                "bandwidth (--cold reads another buffer before each run).")]
     cols = [
         ("form", lambda r: r["form"]),
         ("L", lambda r: str(r["L"])),
@@ -1133,6 +1161,12 @@ def main():
                          "each for runs/rounds runs per round, and the runs "
                          "pooled (at most --runs rounds)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cold", action="store_true",
+                    help="decode: before every run, both sides read twice "
+                    "the last-level cache's worth of another buffer, so "
+                    "that K and V come from memory (one layer's step of a "
+                    "many-layer model) even where they would fit in the "
+                    "cache")
     ap.add_argument("--timeout", type=int, default=1800,
                     help="seconds allowed per attune bench call")
     ap.add_argument("--mem-gb", type=float, default=None,
@@ -1175,7 +1209,8 @@ def main():
     print(f"# attune benchmarks ({stamp}): threads {args.threads}, median of "
           f"{args.runs} run(s) after {args.warmup} warmup(s), the sides of "
           f"each comparison in turn over {rounds} round(s)"
-          + (", quick" if args.quick else ""))
+          + (", quick" if args.quick else "")
+          + (", cold decode steps" if args.cold else ""))
     fns = {"dense": dense, "sparse": sparse, "calibrated": calibrated,
            "linear": linear,
            "decode": decode, "models": whole_models}

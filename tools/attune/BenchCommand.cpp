@@ -54,6 +54,14 @@ struct BenchOptions {
       "reference",
       cl::desc("Time the reference lowering (no kernel library) instead"),
       cl::cat(cat)};
+  cl::opt<unsigned> evictMib{
+      "evict-mib",
+      cl::desc("Before every run (warm-up included), read N MiB of another "
+               "buffer, so that the model's inputs come from memory rather "
+               "than the last-level cache, as for one layer's step of a "
+               "many-layer model (e.g. twice the cache's size; default 0: "
+               "off)"),
+      cl::init(0), cl::cat(cat)};
   cl::opt<double> flops{"flops",
                         cl::desc("Floating-point operations of one run: "
                                  "prints GFLOP/s at the median"),
@@ -63,7 +71,8 @@ struct BenchOptions {
 BenchOptions &benchOptions() {
   static BenchOptions *options = [] {
     for (llvm::StringRef name :
-         {"warmup", "runs", "threads", "json", "reference", "flops"})
+         {"warmup", "runs", "threads", "json", "reference", "flops",
+          "evict-mib"})
       if (cl::Option *o = cl::getRegisteredOptions().lookup(name))
         o->removeArgument();
     return new BenchOptions();
@@ -227,13 +236,31 @@ int mlir::attn::driver::benchCommand(int argc, char **argv) {
 
   if (llvm::Error e = target.prepare(ins))
     return fail(std::move(e));
-  for (unsigned r = 0; r < opt.warmup; ++r)
+  // --evict-mib: a buffer read before each run displaces the inputs (and
+  // everything else) from the caches; its sum goes to a volatile so that the
+  // reads are not optimized away.
+  std::vector<float> evictBuf(size_t(opt.evictMib) << 18, 1.0f);
+  auto evict = [&] {
+    if (evictBuf.empty())
+      return;
+    float sums[16] = {};
+    for (size_t i = 0; i < evictBuf.size(); i += 16)
+      for (int j = 0; j < 16; ++j)
+        sums[j] += evictBuf[i + j];
+    volatile float sink = 0;
+    for (float x : sums)
+      sink = sink + x;
+  };
+  for (unsigned r = 0; r < opt.warmup; ++r) {
+    evict();
     if (llvm::Error e = target.invoke())
       return fail(std::move(e));
+  }
   std::vector<double> times;
   std::vector<std::vector<double>> kernelMs(std::size(families));
   std::vector<double> otherMs;
   for (unsigned r = 0; r < opt.runs; ++r) {
+    evict();
     if (hooks)
       hooks.profileReset();
     auto t0 = std::chrono::steady_clock::now();
@@ -263,7 +290,10 @@ int mlir::attn::driver::benchCommand(int argc, char **argv) {
     os << "attention sites: " << sites << "\n";
   os << llvm::format("%s: %.1f ms\n", lib ? "load" : "compile", setupMs);
   os << "threads: " << threads << "\n";
-  os << "runs: " << opt.runs << " (after " << opt.warmup << " warm-up)\n";
+  os << "runs: " << opt.runs << " (after " << opt.warmup << " warm-up)";
+  if (opt.evictMib)
+    os << ", " << opt.evictMib << " MiB read before each";
+  os << "\n";
   os << llvm::format("median: %.3f ms\nmin: %.3f ms\nmean: %.3f ms\n", med,
                      minMs, mean);
   os << "kernels (median ms per run):";
@@ -293,6 +323,7 @@ int mlir::attn::driver::benchCommand(int argc, char **argv) {
                             {"min_ms", minMs},
                             {"mean_ms", mean},
                             {"warmup", static_cast<int64_t>(opt.warmup)},
+                            {"evict_mib", static_cast<int64_t>(opt.evictMib)},
                             {"runs_ms", std::move(runsMs)},
                             {"threads", static_cast<int64_t>(threads)},
                             {"kernel_ms", std::move(split)}};
