@@ -71,8 +71,7 @@ struct BenchOptions {
 BenchOptions &benchOptions() {
   static BenchOptions *options = [] {
     for (llvm::StringRef name :
-         {"warmup", "runs", "threads", "json", "reference", "flops",
-          "evict-mib"})
+         {"warmup", "runs", "threads", "json", "reference", "flops"})
       if (cl::Option *o = cl::getRegisteredOptions().lookup(name))
         o->removeArgument();
     return new BenchOptions();

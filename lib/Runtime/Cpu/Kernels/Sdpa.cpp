@@ -43,27 +43,6 @@ struct CachedBuffer {
 };
 } // namespace
 
-/// K (`v` false) or V of two-piece arguments as one dense [B, Hkv, Lk, dim]
-/// array in `buf`.
-static void joinPieces(const attune_sdpa_args &a, bool v, int64_t dim,
-                       std::vector<float> &buf, const float *&out,
-                       int64_t *outStride) {
-  buf.resize(a.batch * a.heads_kv * a.len_k * dim);
-  const int64_t st[4] = {a.heads_kv * a.len_k * dim, a.len_k * dim, dim, 1};
-  for (int64_t b = 0; b < a.batch; ++b)
-    for (int64_t g = 0; g < a.heads_kv; ++g)
-      for (int64_t j = 0; j < a.len_k; ++j) {
-        int64_t cs;
-        const float *row = kvRow(a, v, b, g, j, cs);
-        float *dst = buf.data() + b * st[0] + g * st[1] + j * st[2];
-        for (int64_t d = 0; d < dim; ++d)
-          dst[d] = row[d * cs];
-      }
-  out = buf.data();
-  for (int d = 0; d < 4; ++d)
-    outStride[d] = st[d];
-}
-
 /// attune_sdpa_f32 without its profile scope: the widened and joined
 /// forms of a call run through here, so that a call's time counts once.
 static void sdpa(const attune_sdpa_args *args) {
@@ -100,47 +79,40 @@ static void sdpa(const attune_sdpa_args *args) {
                  static_cast<int>(a.kv_type));
     std::abort();
   }
-  if (a.kv_type != ATTUNE_SDPA_KV_F32 && (!decode || a.has_compensation)) {
-    // 16-bit keys and values: the decode kernel reads them as they are; the
-    // tiled kernel (and the compensation token's sums) take f32 copies.
-    attune_sdpa_args wide = a;
+  // The decode kernel reads K and V as they come: two pieces (an exported
+  // decoder's Concat(past, new)) and 16-bit elements. The tiled kernel walks
+  // contiguous f32 key ranges, and the compensation token's sums read f32
+  // rows: they get one dense f32 copy of each (pieces joined, 16-bit
+  // elements widened; lowerings pass two pieces only where the decode
+  // kernel runs).
+  const bool sixteen = a.kv_type != ATTUNE_SDPA_KV_F32;
+  if ((sixteen && (!decode || a.has_compensation)) || (a.k_tail && !decode)) {
+    attune_sdpa_args dense = a;
     const int64_t rows = a.batch * a.heads_kv * a.len_k;
     // From the allocator generated code uses, which keeps large blocks
     // across calls (fresh pages would fault in on every call).
     CachedBuffer k(rows * a.dim), v(rows * a.dim_v);
     if (hasAvx512()) {
-      avx512::widenKV(a, false, a.dim, k.p);
-      avx512::widenKV(a, true, a.dim_v, v.p);
+      avx512::denseKV(a, false, a.dim, k.p);
+      avx512::denseKV(a, true, a.dim_v, v.p);
     } else {
-      generic::widenKV(a, false, a.dim, k.p);
-      generic::widenKV(a, true, a.dim_v, v.p);
+      generic::denseKV(a, false, a.dim, k.p);
+      generic::denseKV(a, true, a.dim_v, v.p);
     }
-    wide.kv_type = ATTUNE_SDPA_KV_F32;
-    wide.k = k.p;
-    wide.v = v.p;
-    wide.k_tail = wide.v_tail = nullptr;
-    wide.kv_split = 0;
+    dense.kv_type = ATTUNE_SDPA_KV_F32;
+    dense.k = k.p;
+    dense.v = v.p;
+    dense.k_tail = dense.v_tail = nullptr;
+    dense.kv_split = 0;
     const int64_t ks[4] = {a.heads_kv * a.len_k * a.dim, a.len_k * a.dim,
                            a.dim, 1};
     const int64_t vs[4] = {a.heads_kv * a.len_k * a.dim_v, a.len_k * a.dim_v,
                            a.dim_v, 1};
     for (int d = 0; d < 4; ++d) {
-      wide.k_stride[d] = ks[d];
-      wide.v_stride[d] = vs[d];
+      dense.k_stride[d] = ks[d];
+      dense.v_stride[d] = vs[d];
     }
-    sdpa(&wide);
-    return;
-  }
-  if (a.k_tail && !decode) {
-    // The tiled kernel walks contiguous key ranges: give it one piece.
-    // (Lowerings pass two pieces only where the decode kernel runs.)
-    attune_sdpa_args joined = a;
-    std::vector<float> k, v;
-    joinPieces(a, false, a.dim, k, joined.k, joined.k_stride);
-    joinPieces(a, true, a.dim_v, v, joined.v, joined.v_stride);
-    joined.k_tail = joined.v_tail = nullptr;
-    joined.kv_split = 0;
-    sdpa(&joined);
+    sdpa(&dense);
     return;
   }
   // Requested tiles larger than the problem are the problem's size: the

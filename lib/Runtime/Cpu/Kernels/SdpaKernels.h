@@ -10,8 +10,9 @@ namespace attune::cpu {
   namespace ns {                                                               \
   void sdpaPrefill(const SdpaProblem &P, int64_t tileQ, int64_t tileK);        \
   void sdpaDecode(const SdpaProblem &P);                                       \
-  /* K (v false) or V, 16-bit (kv_type), as dense f32 [B, Hkv, Lk, dim]. */    \
-  void widenKV(const attune_sdpa_args &a, bool v, int64_t dim, float *dst);    \
+  /* K (v false) or V as dense f32 [B, Hkv, Lk, dim]: pieces joined, */        \
+  /* 16-bit elements (kv_type) widened. */                                     \
+  void denseKV(const attune_sdpa_args &a, bool v, int64_t dim, float *dst);    \
   }
 ATTUNE_DECLARE_SDPA(avx512)
 ATTUNE_DECLARE_SDPA(generic)

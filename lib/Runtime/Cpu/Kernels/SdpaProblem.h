@@ -33,7 +33,7 @@ enum class TileClass { Skip, Full, Partial };
 /// stride between its elements in `cs`: from the first piece, or past
 /// kv_split from the tail piece (K and V given as Concat(past, new)).
 /// With 16-bit keys and values (kv_type F16 / BF16) the row holds uint16_t
-/// elements: read it through kvRow16.
+/// elements (the pointer is only typed float).
 inline const float *kvRow(const attune_sdpa_args &a, bool v, int64_t b,
                           int64_t g, int64_t j, int64_t &cs) {
   const bool first = !a.k_tail || j < a.kv_split;
@@ -47,11 +47,6 @@ inline const float *kvRow(const attune_sdpa_args &a, bool v, int64_t b,
     return reinterpret_cast<const float *>(
         reinterpret_cast<const uint16_t *>(base) + off);
   return base + off;
-}
-
-inline const uint16_t *kvRow16(const attune_sdpa_args &a, bool v, int64_t b,
-                               int64_t g, int64_t j, int64_t &cs) {
-  return reinterpret_cast<const uint16_t *>(kvRow(a, v, b, g, j, cs));
 }
 
 struct SdpaProblem {
