@@ -34,15 +34,17 @@ from ref_recycle import RecycledAttention, attention  # noqa: E402
 F32 = TensorProto.FLOAT
 
 
-def attention_step_model(path, hq, hkv, d, elem=F32):
-    """Attention-23 with past/present, 4-D, is_causal (bottom-right)."""
+def attention_step_model(path, hq, hkv, d, elem=F32, softcap=0.0):
+    """Attention-23 with past/present, 4-D, is_causal (bottom-right), and
+    the given softcap (0: none)."""
     def inp(name, heads, seq):
         return helper.make_tensor_value_info(name, elem,
                                              ["batch", heads, seq, d])
     node = helper.make_node("Attention", ["Q", "K", "V", "", "past_key",
                                           "past_value"],
                             ["Y", "present_key", "present_value"],
-                            name="attn", is_causal=1)
+                            name="attn", is_causal=1,
+                            **({"softcap": softcap} if softcap > 0 else {}))
     graph = helper.make_graph(
         [node], "recycle_step",
         [inp("Q", hq, "q_len"), inp("K", hkv, "q_len"), inp("V", hkv, "q_len"),
@@ -115,7 +117,7 @@ def make_ref(args, d):
     dense = [int(h) for h in args.dense_heads.split(",") if h]
     return RecycledAttention(args.batch, args.hkv, d, args.topk, args.schedule,
                              args.stride, args.check_every, args.threshold,
-                             args.pool, dense)
+                             args.pool, dense, args.softcap)
 
 
 def step_inputs(rng, args, d, n, topic):
@@ -139,7 +141,8 @@ def check_op(args):
     # reference computes on the same 16-bit values in float64).
     dt = np.float16 if args.f16 else np.float32
     attention_step_model(model, args.hq, args.hkv, d,
-                         TensorProto.FLOAT16 if args.f16 else F32)
+                         TensorProto.FLOAT16 if args.f16 else F32,
+                         args.softcap)
     rng = np.random.default_rng(args.seed)
     ref = make_ref(args, d)
     scale = 1.0 / np.sqrt(d)
@@ -163,7 +166,8 @@ def check_op(args):
         want = ref.step(q.astype(np.float64), kc.astype(np.float64),
                         vc.astype(np.float64), scale)
         dense, _ = attention(q.astype(np.float64), kc.astype(np.float64),
-                             vc.astype(np.float64), scale)
+                             vc.astype(np.float64), scale,
+                             softcap=args.softcap)
         err = float(np.abs(outs["Y"] - want).max())
         worst = max(worst, err)
         partial_diff = max(partial_diff, float(np.abs(want - dense).max()))
@@ -353,6 +357,8 @@ def main():
                     help="op: after the first step, advance the last batch "
                     "element's step counter by this much (mixed batches)")
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--softcap", type=float, default=0.0,
+                    help="op mode: the Attention node's softcap (0: none)")
     ap.add_argument("--f16", action="store_true",
                     help="op: a float16 model and inputs")
     ap.add_argument("--expect-full", default=None,

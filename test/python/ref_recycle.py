@@ -21,8 +21,10 @@ queries are aligned to the end of the keys (bottom-right causal).
 import numpy as np
 
 
-def attention(q, k, v, scale, keep=None, causal=True):
-    """Dense attention with GQA on [B, H, L, D]; `keep` [B, Hq, Lq, Lk] bool.
+def attention(q, k, v, scale, keep=None, causal=True, softcap=0.0):
+    """Dense attention with GQA on [B, H, L, D]; `keep` [B, Hq, Lq, Lk] bool;
+    softcap > 0: scores become softcap * tanh(score / softcap) (ONNX
+    Attention-23) before the mask.
 
     Returns (output, probabilities), computed in float64.
     """
@@ -33,6 +35,8 @@ def attention(q, k, v, scale, keep=None, causal=True):
     k = np.repeat(k, g, axis=1)
     v = np.repeat(v, g, axis=1)
     s = np.einsum("bhid,bhjd->bhij", q, k) * scale
+    if softcap > 0:
+        s = softcap * np.tanh(s / softcap)
     vis = np.ones((b, hq, lq, lk), dtype=bool)
     if causal:
         i = np.arange(lq)[:, None]
@@ -72,7 +76,9 @@ class RecycledAttention:
     """State and step function of one attention site."""
 
     def __init__(self, batch, hkv, dim, topk, schedule="fixed", stride=10,
-                 check_every=5, threshold=0.85, pool=5, dense_heads=()):
+                 check_every=5, threshold=0.85, pool=5, dense_heads=(),
+                 softcap=0.0):
+        self.softcap = softcap
         self.hkv, self.topk, self.schedule = hkv, topk, schedule
         self.stride, self.check_every = stride, check_every
         self.threshold, self.pool = threshold, pool
@@ -116,8 +122,8 @@ class RecycledAttention:
                 idx = self.kept[bi, h // g]
                 row[idx[(idx >= 0) & (idx < lk)]] = True
                 keep[bi, h] = row[None, :]
-        out, _ = attention(q, k, v, scale, keep)
-        _, dense_p = attention(q, k, v, scale)
+        out, _ = attention(q, k, v, scale, keep, softcap=self.softcap)
+        _, dense_p = attention(q, k, v, scale, softcap=self.softcap)
         top = pooled_topk(dense_p[:, :, -1, :], self.hkv, self.topk, self.pool)
         for bi in range(b):
             if full[bi]:
