@@ -186,6 +186,16 @@ def check_op(args):
             sys.exit(f"step {t}: max abs error {err} > {args.tol}")
         pk, pv = outs["present_key"], outs["present_value"]
         state = {name: outs[name] for name in state}
+        if args.shuffle_kept:
+            # The same kept set in another order (the op's input need not
+            # be sorted): every (b, g) row permuted, the reference's too,
+            # since a partial step passes the indices through as given.
+            ki = state["recycle.kept_indices.site0"]
+            for bi in range(ki.shape[0]):
+                for g in range(ki.shape[1]):
+                    perm = rng.permutation(ki.shape[2])
+                    ki[bi, g] = ki[bi, g][perm]
+                    ref.kept[bi, g] = ref.kept[bi, g][perm]
         if t == 0 and args.skew:
             # The last batch element's schedule runs `skew` steps ahead, so
             # that later steps mix full and partial batch elements.
@@ -357,6 +367,9 @@ def main():
                     help="op: after the first step, advance the last batch "
                     "element's step counter by this much (mixed batches)")
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--shuffle-kept", action="store_true",
+                    help="op mode: feed each step's kept indices back in a "
+                    "random order")
     ap.add_argument("--softcap", type=float, default=0.0,
                     help="op mode: the Attention node's softcap (0: none)")
     ap.add_argument("--f16", action="store_true",
