@@ -315,6 +315,11 @@ def window():
     run_case("window-band-pieces", long_shape, tiling=(16, 64),
              causal="top_left", window=(5, 47, 0, 1, False), mask=bias,
              softcap=4.0, zt=1.7, seed=41)
+    # The same rules without a mask tensor take the transposed band (16
+    # rows in the lanes); 29 sinks: more than one 24-key block of scores.
+    run_case("window-band-columns", (1, 3, 1, 300, 300, 40), tiling=(16, 64),
+             causal="top_left", window=(29, 47, 0, 1, False), softcap=4.0,
+             zt=1.7, seed=44)
     run_case("window-band-right", (1, 4, 2, 211, 260, 24), tiling=(16, 32),
              causal="none", window=(17, 30, 21, 1, False), seed=42)
     # Wider than one score row (1024 keys): the tiled path with its online

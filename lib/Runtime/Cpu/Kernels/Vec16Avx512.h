@@ -51,6 +51,8 @@ inline V mul(V a, V b) { return {_mm512_mul_ps(a.r, b.r)}; }
 inline V div(V a, V b) { return {_mm512_div_ps(a.r, b.r)}; }
 inline V max(V a, V b) { return {_mm512_max_ps(a.r, b.r)}; }
 inline V min(V a, V b) { return {_mm512_min_ps(a.r, b.r)}; }
+/// Lanes of m from a, the others from b.
+inline V blend(Mask m, V a, V b) { return {_mm512_mask_blend_ps(m, b.r, a.r)}; }
 inline float reduceMax(V a) { return _mm512_reduce_max_ps(a.r); }
 inline float reduceAdd(V a) { return _mm512_reduce_add_ps(a.r); }
 inline float lane0(V a) { return _mm512_cvtss_f32(a.r); }

@@ -53,6 +53,9 @@ inline V mul(V a, V b) { ATTUNE_V_MAP(a.r[l] * b.r[l]) }
 inline V div(V a, V b) { ATTUNE_V_MAP(a.r[l] / b.r[l]) }
 inline V max(V a, V b) { ATTUNE_V_MAP(std::max(a.r[l], b.r[l])) }
 inline V min(V a, V b) { ATTUNE_V_MAP(std::min(a.r[l], b.r[l])) }
+inline V blend(Mask m, V a, V b) {
+  ATTUNE_V_MAP((m >> l) & 1u ? a.r[l] : b.r[l])
+}
 inline V exp(V x) { ATTUNE_V_MAP(std::exp(x.r[l])) }
 /// e^x * 2^c (see Vec16Avx512.h).
 inline V expShift(V x, V c) {
