@@ -596,8 +596,13 @@ def sparse(ctx):
             row["density"] = cached_density(
                 ctx, f"{name}|{l}|local|{ctx.args.seed}", lambda: dfn(l, q, k))
             row["ideal"] = 1.0 / row["density"]
+            # A form that takes a small fraction of dense's time gets more
+            # runs (up to 8x), so that its median spans a comparable
+            # stretch of the shared machine's time, not a few slow spells.
+            runs = ctx.args.runs * max(1, min(8, int(0.25 / row["density"])))
+            row["runs"] = runs
             rnd.add(row, "sparse", ctx.run.attune_bench, model, d,
-                    rewrite=rewrite)
+                    rewrite=rewrite, runs=runs)
             forms.append(row)
         res, *form_res = rnd.run()
         dense_ms = res and res["median_ms"]
@@ -630,7 +635,9 @@ def sparse(ctx):
              "1/density; achieved = dense ms / sparse ms (dense timed in turn "
              "with the sparse forms); selection = the "
              "block-selection kernel time (kernel_ms select; with "
-             "--reference, total minus the sdpa kernel time)."]
+             "--reference, total minus the sdpa kernel time). A form of "
+             "density d is timed over min(8, floor(0.25 / d)) times --runs "
+             "runs (at least --runs)."]
     if fallbacks:
         notes.append(A23_NOTE + "; ".join(sorted(fallbacks)) + ").")
     cols = [
