@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attune/Runtime/CpuKernels.h"
+#include "lib/Runtime/Cpu/Kernels/HostAlloc.h"
 
 #include <algorithm>
 #include <chrono>
@@ -33,6 +34,27 @@
 #include <vector>
 
 namespace {
+
+/// Vector storage from the runtime's allocator: buffers of 2 MiB and more
+/// on 2 MiB pages, as the runners allocate them, so that the kernel meets
+/// the same TLB behaviour here as under `attune bench`.
+template <typename T> struct HostAllocator {
+  using value_type = T;
+  HostAllocator() = default;
+  template <typename U> HostAllocator(const HostAllocator<U> &) {}
+  T *allocate(size_t n) {
+    void *p = attune::cpu::allocHostBuffer(n * sizeof(T));
+    if (!p) {
+      std::fprintf(stderr, "attune-sdpa-bench: out of memory\n");
+      std::exit(2);
+    }
+    return static_cast<T *>(p);
+  }
+  void deallocate(T *p, size_t) { std::free(p); }
+  bool operator==(const HostAllocator &) const { return true; }
+  bool operator!=(const HostAllocator &) const { return false; }
+};
+using Buffer = std::vector<float, HostAllocator<float>>;
 
 struct Shape {
   int64_t hq, hkv, lq, lk, d;
@@ -66,8 +88,8 @@ void setStrides(int64_t *st, int64_t h, int64_t l, int64_t d) {
 bool runShape(const Shape &s, const Options &opt) {
   std::mt19937 rng(1234);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> q(s.hq * s.lq * s.d), k(s.hkv * s.lk * s.d),
-      v(s.hkv * s.lk * s.d), o(s.hq * s.lq * s.d);
+  Buffer q(s.hq * s.lq * s.d), k(s.hkv * s.lk * s.d), v(s.hkv * s.lk * s.d),
+      o(s.hq * s.lq * s.d);
   for (float &x : q)
     x = dist(rng);
   for (float &x : k)
@@ -101,10 +123,10 @@ bool runShape(const Shape &s, const Options &opt) {
   }
   a.tile_q = opt.tileQ;
   a.tile_k = opt.tileK;
-  const std::vector<float> kref = k, vref = v;
+  const Buffer kref = k, vref = v;
   // Two pieces: the first `split` positions stay in k / v, the rest move to
   // separate [Hkv, Lk - split, D] arrays.
-  std::vector<float> kt, vt;
+  Buffer kt, vt;
   if (opt.split > 0 && opt.split < s.lk) {
     const int64_t tail = s.lk - opt.split;
     kt.resize(s.hkv * tail * s.d);
