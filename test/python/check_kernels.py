@@ -316,8 +316,11 @@ def window():
              causal="top_left", window=(5, 47, 0, 1, False), mask=bias,
              softcap=4.0, zt=1.7, seed=41)
     # The same rules without a mask tensor take the transposed band (16
-    # rows in the lanes); 29 sinks: more than one 24-key block of scores.
-    run_case("window-band-columns", (1, 3, 1, 300, 300, 40), tiling=(16, 64),
+    # rows in the lanes); 29 sinks: more than one 24-key block of scores;
+    # values wider than the keys (dim_v 72: a 64-column and an 8-column
+    # piece of P V).
+    run_case("window-band-columns", (1, 3, 1, 300, 300, 40), dv=72,
+             tiling=(16, 64),
              causal="top_left", window=(29, 47, 0, 1, False), softcap=4.0,
              zt=1.7, seed=44)
     run_case("window-band-right", (1, 4, 2, 211, 260, 24), tiling=(16, 32),
