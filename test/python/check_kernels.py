@@ -323,6 +323,12 @@ def window():
              tiling=(16, 64),
              causal="top_left", window=(29, 47, 0, 1, False), softcap=4.0,
              zt=1.7, seed=44)
+    # More queries than keys, bottom-right: the first 70 rows see no key at
+    # all (zeros), and blocks mix empty rows, rows with only sinks in reach
+    # and windowed rows.
+    run_case("window-band-empty-rows", (1, 2, 1, 120, 50, 16),
+             tiling=(16, 16), causal="bottom_right",
+             window=(2, 8, 0, 1, False), seed=45)
     run_case("window-band-right", (1, 4, 2, 211, 260, 24), tiling=(16, 32),
              causal="none", window=(17, 30, 21, 1, False), seed=42)
     # Wider than one score row (1024 keys): the tiled path with its online
